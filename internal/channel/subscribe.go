@@ -1,0 +1,117 @@
+package channel
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"strconv"
+	"time"
+
+	"github.com/tidings/tidings/internal/envelope"
+	"github.com/tidings/tidings/internal/fault"
+	"github.com/tidings/tidings/internal/hub"
+	"github.com/tidings/tidings/internal/streams"
+)
+
+// Session is one subscriber connection. Its events are read from Sub.
+type Session struct {
+	Sub     *hub.Subscriber
+	Resumed bool
+}
+
+// liveStream returns the stream if its channel is open, else the error a
+// subscriber or publisher gets.
+func (s *Service) liveStream(id int64) (streams.Stream, error) {
+	st, ok := s.cfg.Streams.Lookup(id)
+	switch {
+	case !ok:
+		return st, fault.Errorf(fault.ErrNotFound, "stream %d not found", id)
+	case st.State == streams.StateEnded:
+		return st, fault.Errorf(fault.ErrGone, "stream %d has ended; an ended stream cannot be subscribed or published to", id)
+	case st.State != streams.StateLive:
+		return st, fault.Errorf(fault.ErrConflict, "stream %d is not live yet: start it first (POST /v1/streams/%d/start)", id, id)
+	}
+	return st, nil
+}
+
+// newUserID returns a random id that is a safe integer in JavaScript.
+func newUserID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return strconv.FormatUint(binary.BigEndian.Uint64(b[:])>>11|1<<40, 10)
+}
+
+// Subscribe opens a subscription to stream. With a usable lastEventID the
+// user's identity is kept and missed messages are replayed instead of
+// sending a new init. The caller must call Leave when the connection ends.
+func (s *Service) Subscribe(ctx context.Context, streamID int64, lastEventID string) (*Session, error) {
+	if _, err := s.liveStream(streamID); err != nil {
+		return nil, err
+	}
+	if lastEventID != "" {
+		if user, seq, err := s.cfg.Signer.ParseEventID(streamID, lastEventID); err == nil {
+			return s.resume(ctx, streamID, user, seq)
+		}
+		// A forged, altered or foreign id gets a new identity: it must
+		// never yield someone else's.
+	}
+	user := newUserID()
+	sub := hub.NewSubscriber(streamID, user, s.cfg.Signer.ResumeTag(streamID, user)+"-", s.cfg.QueueSize)
+	_, after := s.hub.Join(sub)
+	token := s.cfg.Signer.UserToken(streamID, user, s.cfg.TokenTTL)
+	init := envelope.Init(streamID, user, token, s.presence.Total(streamID))
+	sub.Prepend(hub.NewEvent(after, init.Encode()))
+	return &Session{Sub: sub}, nil
+}
+
+// resume re-attaches user to stream and queues, ahead of live events, every
+// broadcast and private message stored after seq.
+func (s *Service) resume(ctx context.Context, streamID int64, user string, seq uint64) (*Session, error) {
+	sub := hub.NewSubscriber(streamID, user, s.cfg.Signer.ResumeTag(streamID, user)+"-", s.cfg.QueueSize)
+	_, upTo := s.hub.Join(sub)
+	var head []*hub.Event
+	// A token near its end is renewed so the resumed client keeps
+	// publishing; clients that ignore this keep the old one until expiry.
+	renew := s.cfg.Signer.UserToken(streamID, user, s.cfg.TokenTTL)
+	head = append(head, hub.NewNotice(envelope.System(streamID, user, map[string]any{
+		"event": "resumed", "user_id": user, "token": renew,
+	}).Encode()))
+	lost, err := s.gap(ctx, streamID, user, seq)
+	if err != nil {
+		s.hub.Leave(sub)
+		return nil, err
+	}
+	if lost {
+		head = append(head, hub.NewNotice(envelope.System(streamID, user, map[string]any{
+			"event":   "messages_lost",
+			"message": "some messages were removed from history before you reconnected; request the history again",
+		}).Encode()))
+	}
+	recs, err := s.cfg.Log.Range(ctx, streamID, user, seq, upTo)
+	if err != nil {
+		s.hub.Leave(sub)
+		return nil, fault.Errorf(fault.ErrUnavailable, "could not read missed messages; retry shortly")
+	}
+	for _, r := range recs {
+		head = append(head, hub.NewEvent(r.Seq, r.Data))
+	}
+	sub.Prepend(head...)
+	return &Session{Sub: sub, Resumed: true}, nil
+}
+
+// gap reports whether messages the client missed after seq may have been
+// removed by the history limits.
+func (s *Service) gap(ctx context.Context, streamID int64, user string, seq uint64) (bool, error) {
+	lost, err := s.cfg.Log.Lost(ctx, streamID, user, seq)
+	if err != nil {
+		s.log.Warn("channel: checking history retention", "stream", streamID, "err", err)
+		return false, fault.Errorf(fault.ErrUnavailable, "could not check history; retry shortly")
+	}
+	return lost, nil
+}
+
+// Leave ends a session.
+func (s *Service) Leave(sess *Session) { s.hub.Leave(sess.Sub) }
+
+// WaitTimeout bounds how long a handler may wait on a slow engine.
+const WaitTimeout = 10 * time.Second

@@ -1,0 +1,272 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tidings/tidings/internal/store"
+)
+
+// The message stream keeps every broadcast under tdg.m.<stream>.b and every
+// private message under tdg.m.<stream>.p.<user>. Per-subject limits bound a
+// stream's broadcast history and each user's privates independently, and the
+// JetStream sequence gives one global order that all nodes deliver in.
+const (
+	messagesStream = "TIDINGS_MESSAGES"
+	messagesPrefix = "tdg.m."
+)
+
+// Record is one stored channel message.
+type Record = store.Record
+
+func broadcastSubject(stream int64) string {
+	return messagesPrefix + strconv.FormatInt(stream, 10) + ".b"
+}
+
+func privateSubject(stream int64, user string) string {
+	return messagesPrefix + strconv.FormatInt(stream, 10) + ".p." + user
+}
+
+// parseSubject is the inverse of the two subject builders.
+func parseSubject(subj string) (stream int64, kind byte, user string, ok bool) {
+	rest, found := strings.CutPrefix(subj, messagesPrefix)
+	if !found {
+		return 0, 0, "", false
+	}
+	id, tail, found := strings.Cut(rest, ".")
+	if !found {
+		return 0, 0, "", false
+	}
+	stream, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return 0, 0, "", false
+	}
+	switch {
+	case tail == "b":
+		return stream, store.KindBroadcast, "", true
+	case strings.HasPrefix(tail, "p."):
+		return stream, store.KindPrivate, tail[2:], true
+	}
+	return 0, 0, "", false
+}
+
+func (e *Engine) ensureMessages(ctx context.Context) error {
+	cfg := jetstream.StreamConfig{
+		Name:              messagesStream,
+		Description:       "Tidings channel messages: broadcast history and private messages",
+		Subjects:          []string{messagesPrefix + ">"},
+		Retention:         jetstream.LimitsPolicy,
+		Storage:           jetstream.FileStorage,
+		Discard:           jetstream.DiscardOld,
+		MaxMsgsPerSubject: e.cfg.HistoryMaxMsgs,
+		MaxAge:            e.cfg.HistoryMaxAge,
+		Duplicates:        e.cfg.DuplicateWindow,
+		Replicas:          e.cfg.Replicas,
+		AllowDirect:       true,
+	}
+	s, err := e.js.CreateOrUpdateStream(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("engine: message stream: %w", err)
+	}
+	e.msgs = s
+	return nil
+}
+
+// Publish stores one message and returns its sequence once JetStream has
+// acknowledged it. toUser empty stores a broadcast, else a private message.
+// A non-empty msgID deduplicates retries within the duplicate window;
+// duplicate reports that this publish was one.
+func (e *Engine) Publish(ctx context.Context, stream int64, toUser string, data []byte, msgID string) (seq uint64, duplicate bool, err error) {
+	subj := broadcastSubject(stream)
+	if toUser != "" {
+		subj = privateSubject(stream, toUser)
+	}
+	var opts []jetstream.PublishOpt
+	if msgID != "" {
+		opts = append(opts, jetstream.WithMsgID(strconv.FormatInt(stream, 10)+":"+msgID))
+	}
+	ack, err := e.js.Publish(ctx, subj, data, opts...)
+	if err != nil {
+		return 0, false, fmt.Errorf("engine: publish: %w", err)
+	}
+	return ack.Sequence, ack.Duplicate, nil
+}
+
+// LastSeq is the sequence of the newest message in the message stream.
+func (e *Engine) LastSeq(ctx context.Context) (uint64, error) {
+	info, err := e.msgs.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("engine: message stream info: %w", err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// Tail delivers every message stored after sequence `after`, in order, to
+// fn, from one goroutine, until ctx is done. It is how each node learns of
+// messages published on any node. fn must not block for long.
+func (e *Engine) Tail(ctx context.Context, after uint64, fn func(Record)) error {
+	cons, err := e.js.OrderedConsumer(ctx, messagesStream, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   after + 1,
+		NamePrefix:    "tail_" + e.cfg.Name,
+	})
+	if err != nil {
+		return fmt.Errorf("engine: tail consumer: %w", err)
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		if r, ok := toRecord(m); ok {
+			fn(r)
+		}
+	}, jetstream.PullMaxMessages(1024))
+	if err != nil {
+		return fmt.Errorf("engine: tail: %w", err)
+	}
+	go func() {
+		<-ctx.Done()
+		cc.Stop()
+	}()
+	return nil
+}
+
+func toRecord(m jetstream.Msg) (Record, bool) {
+	meta, err := m.Metadata()
+	if err != nil {
+		return Record{}, false
+	}
+	stream, kind, user, ok := parseSubject(m.Subject())
+	if !ok {
+		return Record{}, false
+	}
+	return Record{Seq: meta.Sequence.Stream, Stream: stream, Kind: kind, ToUser: user, Data: m.Data(), Time: meta.Timestamp}, true
+}
+
+// History returns the stored broadcasts of stream, oldest first.
+func (e *Engine) History(ctx context.Context, stream int64) ([]Record, error) {
+	return e.read(ctx, []string{broadcastSubject(stream)}, 0)
+}
+
+// Range returns, oldest first, the broadcasts of stream and the private
+// messages for user stored after sequence `after`, up to and including upTo.
+// It also returns the oldest sequence still retained for those subjects
+// (0 when none is), so callers can tell whether `after` is too old.
+func (e *Engine) Range(ctx context.Context, stream int64, user string, after, upTo uint64) ([]Record, error) {
+	if upTo <= after {
+		return nil, nil
+	}
+	recs, err := e.read(ctx, []string{broadcastSubject(stream), privateSubject(stream, user)}, after)
+	if err != nil {
+		return nil, err
+	}
+	n := len(recs)
+	for n > 0 && recs[n-1].Seq > upTo {
+		n--
+	}
+	return recs[:n], nil
+}
+
+// Lost reports whether any broadcast of stream or private message for user
+// stored after sequence `after` may have been removed by the history limits.
+// It errs on the side of reporting a loss, never of hiding one.
+//
+// Limits remove messages oldest first: by age in sequence order across the
+// whole log, and per subject once a subject holds HistoryMaxMsgs. So if the
+// log still starts at or before after+1, nothing after `after` aged out; and
+// a subject below its limit has never been trimmed past `after` (a trimmed
+// subject stays at the limit until age removes more). Only a subject whose
+// oldest retained message is beyond after+1 can have lost something.
+func (e *Engine) Lost(ctx context.Context, stream int64, user string, after uint64) (bool, error) {
+	subjects := []string{broadcastSubject(stream), privateSubject(stream, user)}
+	info, err := e.msgs.Info(ctx, jetstream.WithSubjectFilter(messagesPrefix+strconv.FormatInt(stream, 10)+".>"))
+	if err != nil {
+		return false, fmt.Errorf("engine: message stream info: %w", err)
+	}
+	aged := info.State.FirstSeq > after+1
+	for _, subj := range subjects {
+		m, err := e.msgs.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(subj))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			// Nothing retained: lost only if something was there and aged.
+			if aged && info.State.LastSeq > after {
+				return true, nil
+			}
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("engine: first message of %s: %w", subj, err)
+		}
+		if m.Sequence <= after+1 {
+			continue
+		}
+		if aged || int64(info.State.Subjects[subj]) >= e.cfg.HistoryMaxMsgs {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// read returns every message on subjects with sequence > after, in order.
+func (e *Engine) read(ctx context.Context, subjects []string, after uint64) ([]Record, error) {
+	// Find where to stop first, so an empty or quiet subject ends the read
+	// at once instead of waiting for messages that will not come.
+	var last uint64
+	for _, subj := range subjects {
+		m, err := e.msgs.GetLastMsgForSubject(ctx, subj)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("engine: last message of %s: %w", subj, err)
+		}
+		last = max(last, m.Sequence)
+	}
+	if last <= after {
+		return nil, nil
+	}
+	cfg := jetstream.OrderedConsumerConfig{
+		FilterSubjects:    subjects,
+		DeliverPolicy:     jetstream.DeliverAllPolicy,
+		InactiveThreshold: 10 * time.Second, // one read, then let the server drop it
+	}
+	if after > 0 {
+		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cfg.OptStartSeq = after + 1
+	}
+	cons, err := e.js.OrderedConsumer(ctx, messagesStream, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("engine: history consumer: %w", err)
+	}
+	var out []Record
+	for {
+		batch, err := cons.Fetch(512, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return nil, fmt.Errorf("engine: history fetch: %w", err)
+		}
+		got := 0
+		for m := range batch.Messages() {
+			got++
+			if r, ok := toRecord(m); ok {
+				out = append(out, r)
+				if r.Seq >= last {
+					return out, nil
+				}
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return nil, fmt.Errorf("engine: history fetch: %w", err)
+		}
+		if got == 0 {
+			// The messages up to `last` were removed while we read
+			// (limits); what we have is all there is.
+			return out, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+}
