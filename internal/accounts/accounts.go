@@ -187,10 +187,11 @@ func (s *Service) DeleteKey(ctx context.Context, account, id string) error {
 	if err := json.Unmarshal(ke.Value, &k); err != nil || k.Account != account {
 		return notFound
 	}
-	if err := s.keys.Delete(ctx, "k."+h); err != nil {
+	if _, err := s.keys.Delete(ctx, "k."+h); err != nil {
 		return err
 	}
-	return s.keys.Delete(ctx, "i."+id)
+	_, err = s.keys.Delete(ctx, "i."+id)
+	return err
 }
 
 // CreateKey mints a new application key for account and returns it with

@@ -78,6 +78,9 @@ type Engine struct {
 	nc   *nats.Conn
 	js   jetstream.JetStream
 	msgs jetstream.Stream
+
+	members *membership
+	stop    context.CancelFunc // ends the membership beat
 }
 
 // Open starts or connects to NATS and makes sure the message stream exists
@@ -118,6 +121,12 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("engine: jetstream: %w", err)
 	}
 	if err := e.ensureMessages(ctx); err != nil {
+		e.Close()
+		return nil, err
+	}
+	bg, stop := context.WithCancel(context.Background())
+	e.stop = stop
+	if err := e.startMembership(bg); err != nil {
 		e.Close()
 		return nil, err
 	}
@@ -178,6 +187,9 @@ func (e *Engine) Ready() bool { return e.nc != nil && e.nc.IsConnected() }
 // Close drains the connection and stops the embedded server, if any, after
 // its store is flushed.
 func (e *Engine) Close() error {
+	if e.stop != nil {
+		e.stop()
+	}
 	if e.nc != nil {
 		if err := e.nc.Drain(); err != nil {
 			e.nc.Close()

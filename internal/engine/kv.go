@@ -71,12 +71,19 @@ func (b *bucket) Put(ctx context.Context, key string, value []byte) (uint64, err
 	return rev, nil
 }
 
-func (b *bucket) Delete(ctx context.Context, key string) error {
+func (b *bucket) Delete(ctx context.Context, key string) (uint64, error) {
 	err := b.kv.Delete(ctx, key)
 	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
-		return fmt.Errorf("engine: delete %s: %w", key, err)
+		return 0, fmt.Errorf("engine: delete %s: %w", key, err)
 	}
-	return nil
+	st, err := b.kv.Status(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("engine: delete %s: status: %w", key, err)
+	}
+	if kvs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
+		return kvs.StreamInfo().State.LastSeq, nil
+	}
+	return 0, fmt.Errorf("engine: delete %s: unexpected status type %T", key, st)
 }
 
 func (b *bucket) Watch(ctx context.Context, fn func(store.Entry), ready func()) error {

@@ -126,15 +126,30 @@ func (s *Server) build(ctx context.Context) error {
 	signer := tokens.NewSigner(secret, nil)
 
 	s.streams = streams.New(streams.Config{Bucket: buckets["tidings_streams"], IDs: meta})
-	s.widgets = widgets.New(widgets.Config{Bucket: buckets["tidings_widgets"], IDs: meta})
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.widgets = widgets.New(widgets.Config{
+		Bucket: buckets["tidings_widgets"], IDs: meta,
+		Sync: func(ctx context.Context, rev uint64) error {
+			// Bounded: a node that died a moment ago must not block
+			// key changes; it refuses nothing it has not loaded.
+			ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			defer cancel()
+			if err := s.eng.Barrier(ctx, "widgets", rev); err != nil {
+				s.log.Warn("widget change not confirmed by every node", "err", err)
+			}
+			return nil
+		},
+	})
+	if err := s.eng.OnBarrier(runCtx, "widgets", s.widgets.WaitRevision); err != nil {
+		return err
+	}
 	s.accounts = accounts.New(accounts.Config{Accounts: buckets["tidings_accounts"], Keys: buckets["tidings_keys"], Signer: signer})
 	s.channel = channel.New(channel.Config{
 		Node: s.cfg.Node, Log: s.eng, Signals: s.eng, Streams: s.streams, Widgets: s.widgets,
 		Signer: signer, Logger: s.log, TokenTTL: s.cfg.TokenTTL, QueueSize: s.cfg.QueueSize,
 	})
 
-	runCtx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
 	if err := s.streams.Run(runCtx); err != nil {
 		return err
 	}

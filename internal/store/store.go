@@ -37,8 +37,9 @@ type Bucket interface {
 	Update(ctx context.Context, key string, value []byte, revision uint64) (uint64, error)
 	// Put stores value unconditionally.
 	Put(ctx context.Context, key string, value []byte) (uint64, error)
-	// Delete removes key; deleting a missing key is not an error.
-	Delete(ctx context.Context, key string) error
+	// Delete removes key; deleting a missing key is not an error. It
+	// returns a revision at or after the deletion.
+	Delete(ctx context.Context, key string) (uint64, error)
 	// Entries returns every current entry.
 	Entries(ctx context.Context) ([]Entry, error)
 	// Watch calls fn with every current entry, then calls ready once, then

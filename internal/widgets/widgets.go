@@ -45,6 +45,10 @@ type Config struct {
 	Bucket store.Bucket // widget records, key = id
 	IDs    store.Bucket // counters
 	Now    func() time.Time
+	// Sync, if set, returns once every node has applied a bucket revision,
+	// so a regenerated or deleted key is refused everywhere when the call
+	// that changed it returns.
+	Sync func(ctx context.Context, revision uint64) error
 }
 
 // Service manages widgets. It is safe for concurrent use.
@@ -53,6 +57,7 @@ type Service struct {
 	ids    store.Bucket
 	cache  *store.Cache[Widget]
 	now    func() time.Time
+	sync   func(ctx context.Context, revision uint64) error
 
 	mu    sync.RWMutex
 	byKey map[string]int64
@@ -63,7 +68,7 @@ func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Service{bucket: cfg.Bucket, ids: cfg.IDs, cache: store.NewCache[Widget](), now: cfg.Now, byKey: make(map[string]int64)}
+	s := &Service{bucket: cfg.Bucket, ids: cfg.IDs, cache: store.NewCache[Widget](), now: cfg.Now, sync: cfg.Sync, byKey: make(map[string]int64)}
 	s.cache.OnChange(s.index)
 	return s
 }
@@ -77,6 +82,22 @@ func (s *Service) index(_ string, old, cur *Widget) {
 	if cur != nil {
 		s.byKey[cur.Key] = cur.ID
 	}
+}
+
+// WaitRevision returns once this node's mirror has applied rev.
+func (s *Service) WaitRevision(ctx context.Context, rev uint64) error {
+	return s.cache.WaitRevision(ctx, rev)
+}
+
+// settle waits until rev is in force on this node and, with Sync, on all.
+func (s *Service) settle(ctx context.Context, rev uint64) error {
+	if err := s.cache.WaitRevision(ctx, rev); err != nil {
+		return err
+	}
+	if s.sync != nil {
+		return s.sync(ctx, rev)
+	}
+	return nil
 }
 
 // Run loads every widget and keeps the mirror current until ctx is done.
@@ -177,21 +198,11 @@ func (s *Service) Delete(ctx context.Context, account string, id int64) error {
 	if _, err := s.Get(account, id); err != nil {
 		return err
 	}
-	if err := s.bucket.Delete(ctx, strconv.FormatInt(id, 10)); err != nil {
+	rev, err := s.bucket.Delete(ctx, strconv.FormatInt(id, 10))
+	if err != nil {
 		return err
 	}
-	// Wait until this node's mirror has dropped it.
-	for i := 0; i < 500; i++ {
-		if _, ok := s.cache.Get(strconv.FormatInt(id, 10)); !ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
-	return nil
+	return s.settle(ctx, rev)
 }
 
 func (s *Service) change(ctx context.Context, account string, id int64, fn func(*Widget) error) (Widget, error) {
@@ -223,7 +234,7 @@ func (s *Service) change(ctx context.Context, account string, id int64, fn func(
 		if err != nil {
 			return Widget{}, err
 		}
-		return w, s.cache.WaitRevision(ctx, rev)
+		return w, s.settle(ctx, rev)
 	}
 	return Widget{}, fault.Errorf(fault.ErrConflict, "widget %d is being changed by others; try again", id)
 }
