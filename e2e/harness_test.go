@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +43,9 @@ func startNode(t *testing.T, cfg server.Config) *node {
 		cfg.APIKey = adminKey
 	}
 	cfg.Stdout = io.Discard
+	if os.Getenv("E2E_LOG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, cfg)
 	if err != nil {

@@ -121,7 +121,11 @@ func TestTenantIsolation(t *testing.T) {
 		{"start stream", func() error { _, err := b.StartStream(ctx, aStream); return err }},
 		{"end stream", func() error { _, err := b.EndStream(ctx, aStream); return err }},
 		{"get widget", func() error { _, err := b.GetWidget(ctx, aWidget.ID); return err }},
-		{"update widget", func() error { n := "x"; _, err := b.UpdateWidget(ctx, aWidget.ID, client.UpdateWidgetParams{Name: &n}); return err }},
+		{"update widget", func() error {
+			n := "x"
+			_, err := b.UpdateWidget(ctx, aWidget.ID, client.UpdateWidgetParams{Name: &n})
+			return err
+		}},
 		{"regenerate key", func() error { _, err := b.RegenerateWidgetKey(ctx, aWidget.ID); return err }},
 		{"delete widget", func() error { return b.DeleteWidget(ctx, aWidget.ID) }},
 	}

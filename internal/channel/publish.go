@@ -37,7 +37,8 @@ func (s *Service) Publish(ctx context.Context, streamID int64, token string, bod
 	if err != nil {
 		return err
 	}
-	if _, err := s.cfg.Widgets.Authorize(st.Account, in.WidgetKey); err != nil {
+	widget, err := s.cfg.Widgets.Authorize(st.Account, in.WidgetKey)
+	if err != nil {
 		return err
 	}
 	if idempotencyKey == "" {
@@ -71,7 +72,10 @@ func (s *Service) Publish(ctx context.Context, streamID int64, token string, bod
 	case envelope.TypeRequest:
 		return s.requestHistory(ctx, streamID, user)
 	case envelope.TypeWebhook:
-		return fault.New(fault.ErrNotImplemented, "webhook messages are not supported by this server yet")
+		return s.submitWebhook(ctx, WebhookRequest{
+			Stream: streamID, User: user, Widget: widget, Message: in.Message,
+			Timestamp: ts, IdempotencyKey: idempotencyKey,
+		})
 	}
 	return fault.Errorf(fault.ErrInvalid, "unsupported type %q", in.Type)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/tidings/tidings/internal/envelope"
@@ -35,9 +36,12 @@ type Config struct {
 	Widgets *widgets.Service
 	Signer  *tokens.Signer
 	Logger  *slog.Logger
+	// Webhooks takes "webhook" publishes; nil answers them 501.
+	Webhooks WebhookQueue
 
 	TokenTTL          time.Duration // subscriber token lifetime (default 24h)
 	QueueSize         int           // per-subscriber queue bound (default 4096 events)
+	QueueBytes        int           // per-subscriber queue bound (default 4 MiB)
 	PresenceInterval  time.Duration // viewer-count coalescing window (default 200ms)
 	PresenceHeartbeat time.Duration // (default 2s)
 }
@@ -48,7 +52,20 @@ type Service struct {
 	log      *slog.Logger
 	hub      *hub.Hub
 	presence *presence.Tracker
+	stats    stats
 }
+
+type stats struct {
+	slow atomic.Int64 // subscribers disconnected for not keeping up
+}
+
+// Stats are counters for monitoring.
+type Stats struct {
+	SlowDisconnects int64
+}
+
+// Stats returns the counters so far.
+func (s *Service) Stats() Stats { return Stats{SlowDisconnects: s.stats.slow.Load()} }
 
 // New returns a Service; call Run before serving.
 func New(cfg Config) *Service {

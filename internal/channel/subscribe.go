@@ -56,7 +56,7 @@ func (s *Service) Subscribe(ctx context.Context, streamID int64, lastEventID str
 		// never yield someone else's.
 	}
 	user := newUserID()
-	sub := hub.NewSubscriber(streamID, user, s.cfg.Signer.ResumeTag(streamID, user)+"-", s.cfg.QueueSize)
+	sub := hub.NewSubscriber(streamID, user, s.cfg.Signer.ResumeTag(streamID, user)+"-", s.limits())
 	_, after := s.hub.Join(sub)
 	token := s.cfg.Signer.UserToken(streamID, user, s.cfg.TokenTTL)
 	init := envelope.Init(streamID, user, token, s.presence.Total(streamID))
@@ -67,7 +67,7 @@ func (s *Service) Subscribe(ctx context.Context, streamID int64, lastEventID str
 // resume re-attaches user to stream and queues, ahead of live events, every
 // broadcast and private message stored after seq.
 func (s *Service) resume(ctx context.Context, streamID int64, user string, seq uint64) (*Session, error) {
-	sub := hub.NewSubscriber(streamID, user, s.cfg.Signer.ResumeTag(streamID, user)+"-", s.cfg.QueueSize)
+	sub := hub.NewSubscriber(streamID, user, s.cfg.Signer.ResumeTag(streamID, user)+"-", s.limits())
 	_, upTo := s.hub.Join(sub)
 	var head []*hub.Event
 	// A token near its end is renewed so the resumed client keeps
@@ -89,6 +89,7 @@ func (s *Service) resume(ctx context.Context, streamID int64, user string, seq u
 	}
 	recs, err := s.cfg.Log.Range(ctx, streamID, user, seq, upTo)
 	if err != nil {
+		s.log.Warn("channel: reading missed messages", "stream", streamID, "after", seq, "err", err)
 		s.hub.Leave(sub)
 		return nil, fault.Errorf(fault.ErrUnavailable, "could not read missed messages; retry shortly")
 	}
@@ -110,8 +111,26 @@ func (s *Service) gap(ctx context.Context, streamID int64, user string, seq uint
 	return lost, nil
 }
 
+func (s *Service) limits() hub.Limits {
+	return hub.Limits{Events: s.cfg.QueueSize, Bytes: s.cfg.QueueBytes}
+}
+
 // Leave ends a session.
-func (s *Service) Leave(sess *Session) { s.hub.Leave(sess.Sub) }
+func (s *Service) Leave(sess *Session) {
+	s.hub.Leave(sess.Sub)
+	if closed, reason := sess.Sub.Closed(); closed && reason == hub.ReasonSlow {
+		s.stats.slow.Add(1)
+		s.log.Warn("subscriber disconnected", "stream", sess.Sub.Stream, "user", sess.Sub.User, "reason", reason)
+	}
+}
+
+// ClosingNotice is the last event sent to a subscriber the server closes
+// for reason, telling it why; EventSource then reconnects and resumes.
+func ClosingNotice(stream int64, reason string) *hub.Event {
+	return hub.NewNotice(envelope.System(stream, "", map[string]any{
+		"event": "disconnected", "reason": reason,
+	}).Encode())
+}
 
 // WaitTimeout bounds how long a handler may wait on a slow engine.
 const WaitTimeout = 10 * time.Second

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tidings/tidings/internal/store"
@@ -210,63 +208,3 @@ func (e *Engine) Lost(ctx context.Context, stream int64, user string, after uint
 	return false, nil
 }
 
-// read returns every message on subjects with sequence > after, in order.
-func (e *Engine) read(ctx context.Context, subjects []string, after uint64) ([]Record, error) {
-	// Find where to stop first, so an empty or quiet subject ends the read
-	// at once instead of waiting for messages that will not come.
-	var last uint64
-	for _, subj := range subjects {
-		m, err := e.msgs.GetLastMsgForSubject(ctx, subj)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("engine: last message of %s: %w", subj, err)
-		}
-		last = max(last, m.Sequence)
-	}
-	if last <= after {
-		return nil, nil
-	}
-	cfg := jetstream.OrderedConsumerConfig{
-		FilterSubjects:    subjects,
-		DeliverPolicy:     jetstream.DeliverAllPolicy,
-		InactiveThreshold: 10 * time.Second, // one read, then let the server drop it
-	}
-	if after > 0 {
-		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-		cfg.OptStartSeq = after + 1
-	}
-	cons, err := e.js.OrderedConsumer(ctx, messagesStream, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("engine: history consumer: %w", err)
-	}
-	var out []Record
-	for {
-		batch, err := cons.Fetch(512, jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			return nil, fmt.Errorf("engine: history fetch: %w", err)
-		}
-		got := 0
-		for m := range batch.Messages() {
-			got++
-			if r, ok := toRecord(m); ok {
-				out = append(out, r)
-				if r.Seq >= last {
-					return out, nil
-				}
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return nil, fmt.Errorf("engine: history fetch: %w", err)
-		}
-		if got == 0 {
-			// The messages up to `last` were removed while we read
-			// (limits); what we have is all there is.
-			return out, nil
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-	}
-}

@@ -37,6 +37,10 @@ type Config struct {
 	// WriteTimeout bounds one SSE write to a client (default 15s); a client
 	// that reads nothing for that long is disconnected.
 	WriteTimeout time.Duration
+	// SendBuffer caps the kernel send buffer of each SSE socket (default
+	// 64 KiB), so a client that stops reading pins little memory and is
+	// found out quickly by the write timeout.
+	SendBuffer int
 	// Extra mounts more handlers (Studio, SDK, examples) on the mux.
 	Extra func(mux *http.ServeMux)
 }
@@ -57,6 +61,9 @@ func New(cfg Config) *API {
 	}
 	if cfg.Retry <= 0 {
 		cfg.Retry = 2 * time.Second
+	}
+	if cfg.SendBuffer <= 0 {
+		cfg.SendBuffer = 64 << 10
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 15 * time.Second

@@ -31,6 +31,7 @@ func (a *API) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer a.cfg.Channel.Leave(sess)
+	capSendBuffer(r.Context(), a.cfg.SendBuffer)
 
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -77,6 +78,12 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, sub *hub.Subscriber
 			idle.Reset(a.cfg.Heartbeat)
 		}
 		if closed {
+			if _, reason := sub.Closed(); reason == hub.ReasonSlow {
+				// Its queue was dropped; say why, if the socket takes it.
+				_ = rc.SetWriteDeadline(time.Now().Add(time.Second))
+				_, _ = w.Write(channel.ClosingNotice(sub.Stream, reason).AppendTo(nil, nil))
+				_ = rc.Flush()
+			}
 			return
 		}
 		select {

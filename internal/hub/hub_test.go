@@ -17,9 +17,9 @@ func drain(s *Subscriber) ([]string, bool, string) {
 
 func TestDeliverRouting(t *testing.T) {
 	h := New(0)
-	a := NewSubscriber(1, "a", "A-", 10)
-	b := NewSubscriber(1, "b", "B-", 10)
-	other := NewSubscriber(2, "c", "C-", 10)
+	a := NewSubscriber(1, "a", "A-", Limits{Events: 10})
+	b := NewSubscriber(1, "b", "B-", Limits{Events: 10})
+	other := NewSubscriber(2, "c", "C-", Limits{Events: 10})
 	for _, s := range []*Subscriber{a, b, other} {
 		h.Join(s)
 	}
@@ -64,7 +64,7 @@ func TestJoinBoundaryIsExact(t *testing.T) {
 	var subs []*Subscriber
 	var afters []uint64
 	for i := 0; i < 50; i++ {
-		s := NewSubscriber(1, "u", "", n)
+		s := NewSubscriber(1, "u", "", Limits{Events: n})
 		_, after := h.Join(s)
 		subs, afters = append(subs, s), append(afters, after)
 	}
@@ -89,8 +89,8 @@ func TestJoinBoundaryIsExact(t *testing.T) {
 
 func TestSlowSubscriberIsClosed(t *testing.T) {
 	h := New(0)
-	slow := NewSubscriber(1, "s", "", 3)
-	fast := NewSubscriber(1, "f", "", 100)
+	slow := NewSubscriber(1, "s", "", Limits{Events: 3})
+	fast := NewSubscriber(1, "f", "", Limits{Events: 100})
 	h.Join(slow)
 	h.Join(fast)
 	for seq := uint64(1); seq <= 10; seq++ {
@@ -100,8 +100,8 @@ func TestSlowSubscriberIsClosed(t *testing.T) {
 	if !closed || reason != ReasonSlow || len(got) != 0 {
 		t.Fatalf("slow: %d events, closed=%v reason=%q; want 0, true, %q", len(got), closed, reason, ReasonSlow)
 	}
-	if q := slow.Queued(); q != 0 {
-		t.Fatalf("slow subscriber still holds %d events", q)
+	if q, b := slow.Queued(); q != 0 || b != 0 {
+		t.Fatalf("slow subscriber still holds %d events, %d bytes", q, b)
 	}
 	got, closed, _ = drain(fast)
 	if closed || len(got) != 10 {
@@ -111,7 +111,7 @@ func TestSlowSubscriberIsClosed(t *testing.T) {
 
 func TestPrependAndClose(t *testing.T) {
 	h := New(0)
-	s := NewSubscriber(1, "u", "P-", 10)
+	s := NewSubscriber(1, "u", "P-", Limits{Events: 10})
 	_, after := h.Join(s)
 	h.Deliver(1, "", NewEvent(after+1, []byte(`"live"`)))
 	s.Prepend(NewEvent(after, []byte(`"init"`)))
@@ -125,5 +125,21 @@ func TestPrependAndClose(t *testing.T) {
 	h.Leave(s)
 	if h.Local(1) != 0 || len(h.Streams()) != 0 {
 		t.Fatalf("room not removed after last leave")
+	}
+}
+
+func TestByteLimit(t *testing.T) {
+	h := New(0)
+	s := NewSubscriber(1, "s", "", Limits{Events: 1000, Bytes: 100})
+	h.Join(s)
+	h.Deliver(1, "", NewEvent(1, []byte(`"`+strings.Repeat("x", 40)+`"`))) // 50-byte frame
+	if _, closed, _ := s.Drain(nil); closed {
+		t.Fatal("closed below the byte limit")
+	}
+	for seq := uint64(2); seq <= 4; seq++ {
+		h.Deliver(1, "", NewEvent(seq, []byte(`"`+strings.Repeat("x", 40)+`"`)))
+	}
+	if _, closed, reason := s.Drain(nil); !closed || reason != ReasonSlow {
+		t.Fatalf("closed=%v reason=%q after 150 bytes queued; want closed as slow", closed, reason)
 	}
 }

@@ -8,22 +8,33 @@ type Subscriber struct {
 	User   string
 
 	idPrefix []byte
-	max      int
+	limits   Limits
 
 	mu     sync.Mutex
 	queue  []*Event
+	bytes  int // sum of queued frames
 	closed bool
 	reason string
 	wake   chan struct{}
 }
 
-// NewSubscriber returns a mailbox for user on stream holding at most
-// maxQueue undelivered events. idPrefix starts every event id sent to it.
-func NewSubscriber(stream int64, user string, idPrefix string, maxQueue int) *Subscriber {
-	if maxQueue <= 0 {
-		maxQueue = 4096
+// Limits bound one subscriber's undelivered events. Events are shared, so
+// the bytes are what a stuck subscriber keeps alive, not copies.
+type Limits struct {
+	Events int // default 4096
+	Bytes  int // default 4 MiB
+}
+
+// NewSubscriber returns a mailbox for user on stream. idPrefix starts every
+// event id sent to it.
+func NewSubscriber(stream int64, user string, idPrefix string, limits Limits) *Subscriber {
+	if limits.Events <= 0 {
+		limits.Events = 4096
 	}
-	return &Subscriber{Stream: stream, User: user, idPrefix: []byte(idPrefix), max: maxQueue, wake: make(chan struct{}, 1)}
+	if limits.Bytes <= 0 {
+		limits.Bytes = 4 << 20
+	}
+	return &Subscriber{Stream: stream, User: user, idPrefix: []byte(idPrefix), limits: limits, wake: make(chan struct{}, 1)}
 }
 
 // IDPrefix is what precedes the sequence in this subscriber's event ids.
@@ -39,23 +50,25 @@ func (s *Subscriber) signal() {
 	}
 }
 
-// push queues ev. On overflow the subscriber is closed as too slow, so one
-// stuck client costs at most max events of memory.
+// push queues ev. On overflow the subscriber is closed as too slow and its
+// queue dropped, so one stuck client costs at most its limits of memory and
+// never slows delivery to the others.
 func (s *Subscriber) push(ev *Event) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return
 	}
-	if len(s.queue) >= s.max {
+	if len(s.queue) >= s.limits.Events || s.bytes+len(ev.frame) > s.limits.Bytes {
 		s.closed = true
 		s.reason = ReasonSlow
-		s.queue = nil
+		s.queue, s.bytes = nil, 0
 		s.mu.Unlock()
 		s.signal()
 		return
 	}
 	s.queue = append(s.queue, ev)
+	s.bytes += len(ev.frame)
 	s.mu.Unlock()
 	s.signal()
 }
@@ -68,7 +81,11 @@ func (s *Subscriber) Send(ev *Event) { s.push(ev) }
 func (s *Subscriber) Prepend(evs ...*Event) {
 	s.mu.Lock()
 	if !s.closed {
+		// A replay may exceed the live limits; it is bounded by history.
 		s.queue = append(append(make([]*Event, 0, len(evs)+len(s.queue)), evs...), s.queue...)
+		for _, ev := range evs {
+			s.bytes += len(ev.frame)
+		}
 	}
 	s.mu.Unlock()
 	s.signal()
@@ -100,15 +117,22 @@ func (s *Subscriber) Drain(buf []*Event) ([]*Event, bool, string) {
 	s.mu.Lock()
 	buf = append(buf[:0], s.queue...)
 	clear(s.queue)
-	s.queue = s.queue[:0]
+	s.queue, s.bytes = s.queue[:0], 0
 	closed, reason := s.closed, s.reason
 	s.mu.Unlock()
 	return buf, closed, reason
 }
 
-// Queued is the number of events waiting.
-func (s *Subscriber) Queued() int {
+// Queued is the number of events and bytes waiting.
+func (s *Subscriber) Queued() (events, bytes int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.queue)
+	return len(s.queue), s.bytes
+}
+
+// Closed reports whether the server closed the mailbox, and why.
+func (s *Subscriber) Closed() (bool, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed, s.reason
 }

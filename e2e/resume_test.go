@@ -1,0 +1,391 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tidings/tidings/client"
+	"github.com/tidings/tidings/internal/server"
+)
+
+// follower reads a stream like EventSource would: on any disconnect it
+// reconnects with the last event id, and it records what it saw.
+type follower struct {
+	c        *client.Client
+	stream   int64
+	userID   string
+	token    string
+	inits    int
+	resumes  int
+	lostNote int
+	content  []client.Envelope
+}
+
+// checkExactlyOnce asserts f saw the numbered messages 0..n-1 of kind in
+// order, each once.
+func checkExactlyOnce(t *testing.T, who string, got []client.Envelope, typ string, n int) {
+	t.Helper()
+	want := 0
+	for _, e := range got {
+		if e.Type != typ {
+			continue
+		}
+		var m struct{ N int }
+		_ = json.Unmarshal(e.Message, &m)
+		if m.N != want {
+			t.Fatalf("%s: %s #%d arrived where #%d was due (a gap, duplicate or reordering)", who, typ, m.N, want)
+		}
+		want++
+	}
+	if want != n {
+		t.Fatalf("%s: %d %s messages; want %d", who, want, typ, n)
+	}
+}
+
+func TestResumeAfterConnectionCut(t *testing.T) {
+	n := startNode(t, server.Config{})
+	stream, w := liveStream(t, n.admin())
+	proxy := newCutter(t, n.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	// The target subscribes through the proxy; the publisher directly.
+	f := &follower{c: client.New(proxy.URL), stream: stream}
+	pub := subscribe(t, n.anon(), stream)
+	const broadcasts, privates = 300, 30
+
+	// Subscribe first so the publisher knows whom to send privates to.
+	ready := make(chan struct{})
+	var ferr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		sub, err := f.c.Subscribe(ctx, stream)
+		if err != nil {
+			ferr = err
+			close(ready)
+			return
+		}
+		f.userID, f.token, f.inits = sub.UserID(), sub.Token(), 1
+		last := sub.LastEventID()
+		sub.Close()
+		close(ready)
+		f.c = client.New(proxy.URL)
+		ferr = f.resumeFrom(ctx, last, broadcasts+privates)
+	}()
+	<-ready
+	if ferr != nil {
+		t.Fatal(ferr)
+	}
+	go func() {
+		for i := 0; i < 5; i++ {
+			time.Sleep(60 * time.Millisecond)
+			proxy.cut()
+		}
+	}()
+	for i := 0; i < broadcasts; i++ {
+		if err := pub.Broadcast(ctx, w.Key, map[string]int{"n": i}); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 0 {
+			if err := pub.SendPrivate(ctx, w.Key, f.userID, map[string]int{"n": i / 10}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	wg.Wait()
+	if ferr != nil {
+		t.Fatal(ferr)
+	}
+	checkExactlyOnce(t, "resumed subscriber", f.content, client.TypeBroadcast, broadcasts)
+	checkExactlyOnce(t, "resumed subscriber", f.content, client.TypePrivate, privates)
+	if f.inits != 1 {
+		t.Errorf("%d init events; want exactly 1 (none on resume)", f.inits)
+	}
+	if f.resumes == 0 {
+		t.Errorf("the connection was never cut; the test proved nothing")
+	}
+	// The original token still publishes, as the same user.
+	err := n.anon().Publish(ctx, stream, f.token, client.Envelope{Type: "broadcast", WidgetKey: w.Key, Message: json.RawMessage(`{"n":-1}`)})
+	if err != nil {
+		t.Fatalf("publish with the original token after resumes: %v", err)
+	}
+	got := next(t, pub, "the resumed user's broadcast", func(e client.Envelope) bool { return messageN(e) == "#-1" })
+	if got.AuthorID != f.userID {
+		t.Fatalf("author %q; want the resumed user %q", got.AuthorID, f.userID)
+	}
+	t.Logf("%d reconnects, %d messages exactly once", f.resumes, len(f.content))
+}
+
+// resumeFrom is follow starting from a known event id.
+func (f *follower) resumeFrom(ctx context.Context, last string, want int) error {
+	for len(f.content) < want {
+		if ctx.Err() != nil {
+			return fmt.Errorf("timed out with %d of %d messages", len(f.content), want)
+		}
+		sub, err := f.c.Subscribe(ctx, f.stream, client.WithLastEventID(last))
+		if err != nil {
+			// Cut while connecting: retry like EventSource does.
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		f.resumes++
+		for len(f.content) < want {
+			env, err := sub.Next(ctx)
+			if err != nil {
+				break
+			}
+			if env.ID != "" {
+				last = env.ID
+			}
+			switch env.Type {
+			case client.TypeInit:
+				f.inits++
+			case client.TypeBroadcast, client.TypePrivate:
+				f.content = append(f.content, env)
+			case client.TypeSystem:
+				var m struct {
+					Event  string
+					UserID string `json:"user_id"`
+				}
+				_ = json.Unmarshal(env.Message, &m)
+				if m.Event == "resumed" && m.UserID != f.userID {
+					sub.Close()
+					return fmt.Errorf("resumed as %q; want %q", m.UserID, f.userID)
+				}
+				if m.Event == "messages_lost" {
+					f.lostNote++
+				}
+			}
+		}
+		sub.Close()
+	}
+	return nil
+}
+
+func TestRecoveryStorm(t *testing.T) {
+	const subscribers, messages = 50, 2000
+	n := startNode(t, server.Config{})
+	stream, w := liveStream(t, n.admin())
+	proxy := newCutter(t, n.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+
+	followers := make([]*follower, subscribers)
+	errs := make([]error, subscribers)
+	var joined, wg sync.WaitGroup
+	for i := range followers {
+		f := &follower{c: client.New(proxy.URL), stream: stream}
+		followers[i] = f
+		joined.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sub, err := f.c.Subscribe(ctx, stream)
+			if err != nil {
+				errs[i] = err
+				joined.Done()
+				return
+			}
+			f.userID, f.inits = sub.UserID(), 1
+			last := sub.LastEventID()
+			sub.Close()
+			joined.Done()
+			errs[i] = f.resumeFrom(ctx, last, messages)
+		}()
+	}
+	joined.Wait()
+	stopCuts := make(chan struct{})
+	cuts := 0
+	go func() {
+		for {
+			select {
+			case <-stopCuts:
+				return
+			case <-time.After(150 * time.Millisecond):
+				cuts += proxy.cut()
+			}
+		}
+	}()
+	pub := subscribe(t, n.anon(), stream)
+	for i := 0; i < messages; i++ {
+		if err := pub.Broadcast(ctx, w.Key, map[string]int{"n": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	close(stopCuts)
+	for i, f := range followers {
+		if errs[i] != nil {
+			t.Fatalf("subscriber %d: %v", i, errs[i])
+		}
+		checkExactlyOnce(t, "subscriber "+strconv.Itoa(i), f.content, client.TypeBroadcast, messages)
+		if f.inits != 1 {
+			t.Fatalf("subscriber %d saw %d inits; want 1", i, f.inits)
+		}
+	}
+	t.Logf("%d subscribers × %d messages exactly once, across %d connection cuts", subscribers, messages, cuts)
+}
+
+func TestGapBeyondRetentionIsSignalled(t *testing.T) {
+	n := startNode(t, server.Config{HistoryMaxMsgs: 5})
+	stream, w := liveStream(t, n.admin())
+	ctx := context.Background()
+	pub := subscribe(t, n.anon(), stream)
+	reader := subscribe(t, n.anon(), stream)
+	send := func(from, to int) {
+		for i := from; i < to; i++ {
+			if err := pub.Broadcast(ctx, w.Key, map[string]int{"n": i}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	send(0, 1)
+	nextContent(t, reader)
+	last := reader.LastEventID()
+	reader.Close()
+
+	t.Run("within retention: no notice", func(t *testing.T) {
+		send(1, 4)
+		f := &follower{c: n.anon(), stream: stream, userID: reader.UserID()}
+		if err := f.resumeFrom(ctx, last, 3); err != nil {
+			t.Fatal(err)
+		}
+		if f.lostNote != 0 {
+			t.Fatalf("loss notice although nothing was trimmed")
+		}
+	})
+	t.Run("beyond retention: loss notice, then what is left", func(t *testing.T) {
+		send(4, 20)
+		sub := subscribe(t, n.anon(), stream, client.WithLastEventID(last))
+		var events []string
+		for len(events) < 7 {
+			e := next(t, sub, "resume events", func(client.Envelope) bool { return true })
+			var m struct{ Event string }
+			_ = json.Unmarshal(e.Message, &m)
+			if e.Type == "system" && m.Event == "viewer_count" {
+				continue
+			}
+			events = append(events, e.Type+":"+m.Event+messageN(e))
+		}
+		want := []string{"system:resumed", "system:messages_lost", "broadcast:#15", "broadcast:#16", "broadcast:#17", "broadcast:#18", "broadcast:#19"}
+		if fmt.Sprint(events) != fmt.Sprint(want) {
+			t.Fatalf("resume events %v; want %v", events, want)
+		}
+	})
+}
+
+func messageN(e client.Envelope) string {
+	if e.Type != client.TypeBroadcast {
+		return ""
+	}
+	var m struct{ N int }
+	_ = json.Unmarshal(e.Message, &m)
+	return "#" + strconv.Itoa(m.N)
+}
+
+func TestForgedEventIDGetsNoIdentity(t *testing.T) {
+	n := startNode(t, server.Config{})
+	stream, w := liveStream(t, n.admin())
+	other, _ := liveStream(t, n.admin())
+	ctx := context.Background()
+	victim := subscribe(t, n.anon(), stream)
+	attacker := subscribe(t, n.anon(), stream)
+	if err := attacker.SendPrivate(ctx, w.Key, victim.UserID(), text("secret")); err != nil {
+		t.Fatal(err)
+	}
+	nextContent(t, victim)
+	vid, aid := victim.LastEventID(), attacker.LastEventID()
+	otherSub := subscribe(t, n.anon(), other)
+
+	forged := []struct{ name, id string }{
+		{"victim user with attacker's tag", victim.UserID() + aid[len(attacker.UserID()):]},
+		{"victim id with one character changed", vid[:len(vid)-8] + flip(vid[len(vid)-8]) + vid[len(vid)-7:]},
+		{"valid id of another stream", otherSub.LastEventID()},
+		{"bare sequence", "1"},
+		{"garbage", "x.y-z"},
+	}
+	for _, tc := range forged {
+		t.Run(tc.name, func(t *testing.T) {
+			sub := subscribe(t, n.anon(), stream, client.WithLastEventID(tc.id))
+			first := next(t, sub, "first event", func(client.Envelope) bool { return true })
+			if first.Type != "init" {
+				t.Fatalf("first event %s %s; want a fresh init", first.Type, first.Message)
+			}
+			var m client.InitMessage
+			_ = json.Unmarshal(first.Message, &m)
+			if m.UserID == victim.UserID() {
+				t.Fatalf("forged id %q yielded the victim's identity", tc.id)
+			}
+			quiet(t, sub, 300*time.Millisecond, "the victim's private", ofType("private"))
+		})
+	}
+}
+
+func flip(b byte) string {
+	if b == 'A' {
+		return "B"
+	}
+	return "A"
+}
+
+func TestIdempotentPublish(t *testing.T) {
+	n := startNode(t, server.Config{})
+	stream, w := liveStream(t, n.admin())
+	ctx := context.Background()
+	sender := subscribe(t, n.anon(), stream)
+	watcher := subscribe(t, n.anon(), stream)
+	for i := 0; i < 3; i++ {
+		env := client.Envelope{Type: "broadcast", WidgetKey: w.Key, Message: json.RawMessage(`{"message_text":"once"}`)}
+		if err := sender.Publish(ctx, env, client.WithIdempotencyKey("order-42")); err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	// The envelope field works the same way, and keys are per stream.
+	body := fmt.Sprintf(`{"type":"broadcast","widget_key":%q,"message":{"message_text":"field"},"idempotency_key":"k2"}`, w.Key)
+	for i := 0; i < 3; i++ {
+		status, _, _ := rawJSON(t, "POST", publishURL(n.URL, stream, sender.Token()), body, nil)
+		if status != 200 {
+			t.Fatalf("retry %d: status %d", i, status)
+		}
+	}
+	if err := sender.Broadcast(ctx, w.Key, text("after")); err != nil {
+		t.Fatal(err)
+	}
+	for name, sub := range map[string]*client.Subscription{"sender": sender, "watcher": watcher} {
+		var got []string
+		for len(got) < 3 {
+			got = append(got, messageText(nextContent(t, sub)))
+		}
+		if fmt.Sprint(got) != "[once field after]" {
+			t.Errorf("%s received %v; want each retried publish once", name, got)
+		}
+	}
+	if err := watcher.RequestHistory(ctx, w.Key); err != nil {
+		t.Fatal(err)
+	}
+	if h := historyTexts(t, watcher); h != "once,field,after" {
+		t.Fatalf("history %q; want one entry per idempotency key", h)
+	}
+}
+
+func TestHeartbeat(t *testing.T) {
+	n := startNode(t, server.Config{Heartbeat: 100 * time.Millisecond})
+	stream, _ := liveStream(t, n.admin())
+	_, lines := rawSSE(t, n.URL, stream, 6)
+	beats := 0
+	for _, l := range lines {
+		if l == ":" {
+			beats++
+		}
+	}
+	if beats < 2 {
+		t.Fatalf("lines %q; want heartbeat comments on an idle stream", lines)
+	}
+}

@@ -1,0 +1,106 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Reads of history use JetStream's batched direct get: a request answered
+// from the stream's store by whichever replica receives it, with no
+// consumer to create and clean up. Creating an ordered consumer per read
+// does not survive a reconnect storm: thousands of short-lived consumers
+// hit the server's consumer limits.
+
+const directBatch = 512
+
+type directGetRequest struct {
+	Seq      uint64 `json:"seq"`
+	NextFor  string `json:"next_by_subj"`
+	Batch    int    `json:"batch"`
+	MaxBytes int    `json:"max_bytes,omitempty"`
+}
+
+// read returns every message on the subjects with sequence > after, in
+// sequence order.
+func (e *Engine) read(ctx context.Context, subjects []string, after uint64) ([]Record, error) {
+	var out []Record
+	for _, subj := range subjects {
+		recs, err := e.readSubject(ctx, subj, after+1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, recs...)
+	}
+	if len(subjects) > 1 {
+		sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	}
+	return out, nil
+}
+
+// readSubject pages through subject from sequence from with batched direct
+// gets until none is pending.
+func (e *Engine) readSubject(ctx context.Context, subject string, from uint64) ([]Record, error) {
+	inbox := e.nc.NewRespInbox()
+	sub, err := e.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, fmt.Errorf("engine: read %s: %w", subject, err)
+	}
+	defer sub.Unsubscribe()
+	api := "$JS.API.DIRECT.GET." + messagesStream
+	var out []Record
+	for {
+		req, _ := json.Marshal(directGetRequest{Seq: from, NextFor: subject, Batch: directBatch, MaxBytes: 8 << 20})
+		if err := e.nc.PublishRequest(api, inbox, req); err != nil {
+			return nil, fmt.Errorf("engine: read %s: %w", subject, err)
+		}
+		pending, last, got, err := e.readBatch(ctx, sub, &out)
+		if err != nil {
+			return nil, fmt.Errorf("engine: read %s: %w", subject, err)
+		}
+		if got == 0 || pending == 0 {
+			return out, nil
+		}
+		from = last + 1
+	}
+}
+
+// readBatch collects one batch's messages up to its end-of-batch marker and
+// returns the number still pending after it and the last sequence read.
+func (e *Engine) readBatch(ctx context.Context, sub *nats.Subscription, out *[]Record) (pending, last uint64, got int, err error) {
+	for {
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		m, err := sub.NextMsgWithContext(wctx)
+		cancel()
+		if err != nil {
+			return 0, 0, got, err
+		}
+		switch m.Header.Get("Status") {
+		case "404": // nothing at or after the start
+			return 0, last, got, nil
+		case "204": // end of batch
+			pending, _ = strconv.ParseUint(m.Header.Get("Nats-Num-Pending"), 10, 64)
+			return pending, last, got, nil
+		case "":
+		default:
+			return 0, 0, got, fmt.Errorf("direct get: status %s %s", m.Header.Get("Status"), m.Header.Get("Description"))
+		}
+		seq, err := strconv.ParseUint(m.Header.Get("Nats-Sequence"), 10, 64)
+		if err != nil {
+			return 0, 0, got, fmt.Errorf("direct get: bad sequence header %q", m.Header.Get("Nats-Sequence"))
+		}
+		got++
+		last = seq
+		stream, kind, user, ok := parseSubject(m.Header.Get("Nats-Subject"))
+		if !ok {
+			continue
+		}
+		ts, _ := time.Parse(time.RFC3339Nano, m.Header.Get("Nats-Time-Stamp"))
+		*out = append(*out, Record{Seq: seq, Stream: stream, Kind: kind, ToUser: user, Data: m.Data, Time: ts})
+	}
+}
