@@ -22,6 +22,7 @@ type follower struct {
 	token    string
 	inits    int
 	resumes  int
+	lastID   string // last event id seen
 	lostNote int
 	content  []client.Envelope
 }
@@ -142,7 +143,7 @@ func (f *follower) resumeFrom(ctx context.Context, last string, want int) error 
 				break
 			}
 			if env.ID != "" {
-				last = env.ID
+				last, f.lastID = env.ID, env.ID
 			}
 			switch env.Type {
 			case client.TypeInit:

@@ -207,4 +207,3 @@ func (e *Engine) Lost(ctx context.Context, stream int64, user string, after uint
 	}
 	return false, nil
 }
-

@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -64,10 +66,15 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, sub *hub.Subscriber
 		clear(events)
 		if len(buf) > 0 {
 			_ = rc.SetWriteDeadline(time.Now().Add(a.cfg.WriteTimeout))
-			if _, err := w.Write(buf); err != nil {
-				return
+			_, err := w.Write(buf)
+			if err == nil {
+				err = rc.Flush()
 			}
-			if err := rc.Flush(); err != nil {
+			if err != nil {
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					// Not reading for WriteTimeout is being too slow too.
+					sub.Close(hub.ReasonSlow, nil)
+				}
 				return
 			}
 			// Large bursts should not pin a large buffer per connection.

@@ -211,3 +211,19 @@ func (h *Hub) CloseAll(reason string, ev func(stream int64) *Event) {
 		r.mu.Unlock()
 	}
 }
+
+// QueueStats returns the largest queue, in events and in bytes, of any
+// local subscriber right now: what slow readers cost.
+func (h *Hub) QueueStats() (maxEvents, maxBytes int) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, r := range h.rooms {
+		r.mu.Lock()
+		for s := range r.subs {
+			e, b := s.Queued()
+			maxEvents, maxBytes = max(maxEvents, e), max(maxBytes, b)
+		}
+		r.mu.Unlock()
+	}
+	return maxEvents, maxBytes
+}
