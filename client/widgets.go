@@ -11,14 +11,17 @@ import (
 // key used in [Envelope.WidgetKey]; WebhookHosts lists the hosts the
 // widget's webhooks may target.
 type Widget struct {
-	ID           int64     `json:"id"`
-	Name         string    `json:"name"`
-	Summary      string    `json:"summary"`
-	Description  string    `json:"description"`
-	Key          string    `json:"key"`
-	WebhookHosts []string  `json:"webhook_hosts"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	ID           int64    `json:"id"`
+	Name         string   `json:"name"`
+	Summary      string   `json:"summary"`
+	Description  string   `json:"description"`
+	Key          string   `json:"key"`
+	WebhookHosts []string `json:"webhook_hosts"`
+	// WebhookSecret keys the HMAC-SHA256 signature of the widget's
+	// webhook calls (see docs/webhooks.md); receivers verify with it.
+	WebhookSecret string    `json:"webhook_secret"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // CreateWidgetParams are the fields of a new widget. Name is required;
@@ -93,6 +96,17 @@ func (c *Client) DeleteWidget(ctx context.Context, id int64) error {
 func (c *Client) RegenerateWidgetKey(ctx context.Context, id int64) (*Widget, error) {
 	var w Widget
 	if err := c.do(ctx, call{method: http.MethodPost, path: widgetPath(id, "key"), out: &w}); err != nil {
+		return nil, err
+	}
+	return &w, nil
+}
+
+// RegenerateWebhookSecret replaces the widget's webhook secret
+// (POST /v1/widgets/{id}/webhook-secret) and returns the widget carrying
+// the new one. Webhook calls made from then on are signed with it.
+func (c *Client) RegenerateWebhookSecret(ctx context.Context, id int64) (*Widget, error) {
+	var w Widget
+	if err := c.do(ctx, call{method: http.MethodPost, path: widgetPath(id, "webhook-secret"), out: &w}); err != nil {
 		return nil, err
 	}
 	return &w, nil

@@ -159,10 +159,13 @@ func TestKill9KeepsAcknowledged(t *testing.T) {
 	stream, w := liveStream(t, client.New(p.URL, client.WithAPIKey(adminKey)))
 	var acked []string
 	var seen []string // what a reader that resumes after each crash has received
-	var readerLast string
+	var readerLast, readerUser string
 	for trial := range trials {
 		sub := subscribe(t, client.New(p.URL), stream)
 		reader := subscribe(t, client.New(p.URL), stream, client.WithLastEventID(readerLast))
+		if readerUser == "" {
+			readerUser = reader.UserID()
+		}
 		readerDone := make(chan struct{})
 		go func() {
 			defer close(readerDone)
@@ -229,7 +232,7 @@ func TestKill9KeepsAcknowledged(t *testing.T) {
 
 		// The reader resumes from its last id on the restarted server and
 		// ends up with exactly the history.
-		f := &follower{c: client.New(p.URL), stream: stream}
+		f := &follower{c: client.New(p.URL), stream: stream, userID: readerUser}
 		if err := f.resumeFrom(ctx, readerLast, len(acked)-len(seen)); err != nil {
 			t.Fatalf("trial %d: resume after kill -9: %v", trial, err)
 		}

@@ -57,7 +57,8 @@ func TestPublishErrors(t *testing.T) {
 		{"missing type", publishURL(n.URL, stream, tok), fmt.Sprintf(`{"widget_key":%q,"message":1}`, w.Key), 400, "type is required"},
 		{"server-only type", publishURL(n.URL, stream, tok), fmt.Sprintf(`{"type":"system","widget_key":%q,"message":1}`, w.Key), 400, "server only"},
 		{"body too large", publishURL(n.URL, stream, tok), fmt.Sprintf(`{"type":"broadcast","widget_key":%q,"message":%q}`, w.Key, strings.Repeat("x", 2000)), 413, "larger than the limit of 1024 bytes"},
-		{"webhook not yet supported", publishURL(n.URL, stream, tok), fmt.Sprintf(`{"type":"webhook","widget_key":%q,"message":{"url":"https://example.com"}}`, w.Key), 501, "webhook"},
+		{"webhook host not allowed", publishURL(n.URL, stream, tok), fmt.Sprintf(`{"type":"webhook","widget_key":%q,"message":{"url":"https://example.com"}}`, w.Key), 403, `webhook host "example.com:443" is not allowed`},
+		{"webhook without url", publishURL(n.URL, stream, tok), fmt.Sprintf(`{"type":"webhook","widget_key":%q,"message":{"to":"x"}}`, w.Key), 400, "message.url is required"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

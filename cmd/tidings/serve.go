@@ -55,6 +55,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", envDur("HEARTBEAT", 15*time.Second), "SSE heartbeat interval on idle streams (env TIDINGS_HEARTBEAT)")
 	fs.IntVar(&cfg.QueueSize, "queue", int(envInt("QUEUE", 4096)), "events queued per subscriber before it is disconnected as too slow (env TIDINGS_QUEUE)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", envDur("SHUTDOWN_TIMEOUT", 10*time.Second), "bound on graceful shutdown (env TIDINGS_SHUTDOWN_TIMEOUT)")
+	webhookFlags(fs, &cfg.Webhooks, env)
 	logLevel := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env TIDINGS_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -14,12 +14,13 @@ import (
 )
 
 // publish implements "publish STREAM": it subscribes to obtain a viewer
-// token, publishes one envelope and, for a request, waits for the reply
-// addressed to this subscriber and prints it.
+// token, publishes one envelope and, for a request or a webhook, waits for
+// the reply addressed to this subscriber (for a webhook, its result once
+// the call is done) and prints it.
 func publish(e *env, args []string) error {
-	fs := e.flagSet("publish", "STREAM --widget-key K [--type broadcast|private|request] [--to USER] [--message JSON|TEXT] [--idempotency-key K] [--timeout D]")
+	fs := e.flagSet("publish", "STREAM --widget-key K [--type broadcast|private|request|webhook] [--to USER] [--message JSON|TEXT] [--idempotency-key K] [--timeout D]")
 	widgetKey := fs.String("widget-key", "", "widget `key` (required)")
-	typ := fs.String("type", client.TypeBroadcast, "envelope `type`: broadcast, private or request")
+	typ := fs.String("type", client.TypeBroadcast, "envelope `type`: broadcast, private, request or webhook (message {\"url\":…})")
 	to := fs.String("to", "", "recipient `user` id (private messages)")
 	message := fs.String("message", "", "message: JSON, or text sent as a JSON string")
 	idem := fs.String("idempotency-key", "", "Idempotency-Key header `value`")
@@ -60,7 +61,7 @@ func publish(e *env, args []string) error {
 	if err := sub.Publish(ctx, env, opts...); err != nil {
 		return err
 	}
-	if env.Type != client.TypeRequest {
+	if env.Type != client.TypeRequest && env.Type != client.TypeWebhook {
 		if e.jsonOut {
 			return nil
 		}
@@ -78,7 +79,7 @@ func publish(e *env, args []string) error {
 		case err != nil:
 			return err
 		}
-		if isReply(reply, sub.UserID()) {
+		if isReply(reply, sub.UserID()) && (env.Type != client.TypeWebhook || reply.Type == client.TypeWebhook) {
 			return e.printEvent(reply)
 		}
 	}
@@ -91,9 +92,9 @@ func publishEnvelope(fs *flag.FlagSet, typ, widgetKey, to, message string) (clie
 		return env, errors.New("--widget-key is required")
 	}
 	switch typ {
-	case client.TypeBroadcast, client.TypePrivate, client.TypeRequest:
+	case client.TypeBroadcast, client.TypePrivate, client.TypeRequest, client.TypeWebhook:
 	default:
-		return env, fmt.Errorf("invalid --type %q: want broadcast, private or request", typ)
+		return env, fmt.Errorf("invalid --type %q: want broadcast, private, request or webhook", typ)
 	}
 	if typ == client.TypePrivate && to == "" {
 		return env, errors.New("--to is required for a private message")

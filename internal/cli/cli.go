@@ -42,13 +42,14 @@ func commands() []command {
 		{"widgets update", "ID [--name N] [--summary S] [--description D] [--webhook-host H]... [--no-webhook-hosts]", "change a widget", widgetsUpdate},
 		{"widgets delete", "ID", "delete a widget", widgetsDelete},
 		{"widgets key", "ID", "regenerate a widget key and print it", widgetsKey},
+		{"widgets webhook-secret", "ID", "regenerate a widget's webhook signing secret and print it", widgetsWebhookSecret},
 		{"accounts create", "--name N", "create an account (admin key); prints its id and key", accountsCreate},
 		{"accounts list", "", "list accounts (admin key)", accountsList},
 		{"keys create", "[--name N]", "create an API key; prints it once", keysCreate},
 		{"keys list", "", "list API keys", keysList},
 		{"keys delete", "ID", "revoke an API key", keysDelete},
 		{"keys accesstoken", "[--expiry SECONDS]", "mint a short-lived access token", keysAccessToken},
-		{"publish", "STREAM --widget-key K [--type broadcast|private|request] [--to USER] [--message JSON|TEXT] [--idempotency-key K] [--timeout D]", "publish a message (prints the reply to a request)", publish},
+		{"publish", "STREAM --widget-key K [--type broadcast|private|request|webhook] [--to USER] [--message JSON|TEXT] [--idempotency-key K] [--timeout D]", "publish a message (prints the reply to a request or the result of a webhook)", publish},
 		{"tail", "STREAM [--last-event-id ID]", "print the events of a stream as they arrive", tail},
 	}
 }

@@ -48,7 +48,7 @@ func TestRunErrors(t *testing.T) {
 		{"bad expiry", []string{"keys", "accesstoken", "--expiry", "0"}, key, "invalid --expiry 0"},
 		{"bad expiry type", []string{"keys", "accesstoken", "--expiry", "soon"}, key, "invalid value"},
 		{"publish no widget key", []string{"publish", "15", "--message", "hi"}, nil, "publish: --widget-key is required"},
-		{"publish bad type", []string{"publish", "15", "--widget-key", "k", "--type", "webhook"}, nil, `invalid --type "webhook"`},
+		{"publish bad type", []string{"publish", "15", "--widget-key", "k", "--type", "shout"}, nil, `invalid --type "shout"`},
 		{"publish private without to", []string{"publish", "15", "--widget-key", "k", "--type", "private", "--message", "x"}, nil, "--to is required"},
 		{"publish to without private", []string{"publish", "15", "--widget-key", "k", "--to", "u", "--message", "x"}, nil, "--to is only valid"},
 		{"publish no message", []string{"publish", "15", "--widget-key", "k"}, nil, "--message is required for a broadcast"},

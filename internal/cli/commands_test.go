@@ -82,7 +82,13 @@ func TestWidgetsCommands(t *testing.T) {
 	if err != nil || newKey == "" || newKey == w.Key {
 		t.Fatalf("widgets key: got %q, %v; want a new key (old %q)", out, err, w.Key)
 	}
+	out, err = runCLI(base, adminKey, "widgets", "webhook-secret", id)
+	secret := strings.TrimSpace(out)
+	if err != nil || !strings.HasPrefix(secret, "whsec_") || secret == w.WebhookSecret {
+		t.Fatalf("widgets webhook-secret: got %q, %v; want a new whsec_ secret (old %q)", out, err, w.WebhookSecret)
+	}
 	runSteps(t, base, []step{
+		{name: "get secret", args: []string{"widgets", "get", id}, want: []string{"Webhook secret:", secret}},
 		{name: "list", args: []string{"widgets", "list"},
 			want: []string{"ID", "KEY", "Chat", "talk", newKey, "example.com"}},
 		{name: "update", args: []string{"widgets", "update", id, "--name", "Chat 2", "--no-webhook-hosts"},

@@ -83,6 +83,7 @@ func widgetsGet(e *env, args []string) error {
 		{"Description", w.Description},
 		{"Key", w.Key},
 		{"Webhook hosts", orDash(strings.Join(w.WebhookHosts, ", "))},
+		{"Webhook secret", orDash(w.WebhookSecret)},
 		{"Created at", fmtTime(w.CreatedAt)},
 		{"Updated at", fmtTime(w.UpdatedAt)},
 	})
@@ -183,6 +184,23 @@ func widgetsKey(e *env, args []string) error {
 		return printJSON(e.stdout, w)
 	}
 	_, err = fmt.Fprintln(e.stdout, w.Key)
+	return err
+}
+
+// widgetsWebhookSecret implements "widgets webhook-secret ID".
+func widgetsWebhookSecret(e *env, args []string) error {
+	c, id, err := e.widgetCommand("widgets webhook-secret", args)
+	if err != nil {
+		return err
+	}
+	w, err := c.RegenerateWebhookSecret(e.ctx, id)
+	if err != nil {
+		return err
+	}
+	if e.jsonOut {
+		return printJSON(e.stdout, w)
+	}
+	_, err = fmt.Fprintln(e.stdout, w.WebhookSecret)
 	return err
 }
 

@@ -8,6 +8,7 @@
 //
 // It provides: the message stream (broadcast and private messages of every
 // Tidings stream, their history and the node-wide ordered tail that feeds
-// local fan-out), KV buckets for metadata (store.Bucket), and core NATS
-// subjects for ephemeral signals such as presence.
+// local fan-out), KV buckets for metadata (store.Bucket), durable work queues
+// with dead letters (store.Queue, for webhook calls), and core NATS subjects
+// for ephemeral signals such as presence.
 package engine

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -37,8 +36,18 @@ type QueueConfig struct {
 // that discards new messages answers when it is at its limits.
 const errCodeStoreFailed jetstream.ErrorCode = 10077
 
-// queueIDs keeps item ids safe as NATS subject tokens and message ids.
-var queueIDs = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,200}$`)
+// validItemID keeps item ids safe as NATS subject tokens and message ids.
+func validItemID(id string) bool {
+	if id == "" || len(id) > 200 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_.:-", c)) {
+			return false
+		}
+	}
+	return true
+}
 
 type queue struct {
 	e       *Engine
@@ -103,7 +112,7 @@ func (e *Engine) Queue(ctx context.Context, cfg QueueConfig) (store.Queue, error
 }
 
 func (q *queue) Enqueue(ctx context.Context, id string, data []byte) error {
-	if !queueIDs.MatchString(id) {
+	if !validItemID(id) {
 		return fmt.Errorf("engine: queue %s: bad item id %q", q.cfg.Name, id)
 	}
 	_, err := q.e.js.Publish(ctx, q.subject, data, jetstream.WithMsgID(id), jetstream.WithExpectStream(q.stream))
@@ -159,7 +168,7 @@ func (q *queue) Consume(ctx context.Context, prefetch int, fn func(store.Job)) e
 }
 
 func (q *queue) Bury(ctx context.Context, id string, data []byte) error {
-	if !queueIDs.MatchString(id) {
+	if !validItemID(id) {
 		return fmt.Errorf("engine: queue %s: bad item id %q", q.cfg.Name, id)
 	}
 	if _, err := q.e.js.Publish(ctx, q.deadPfx+id, data, jetstream.WithMsgID(id)); err != nil {
@@ -169,7 +178,7 @@ func (q *queue) Bury(ctx context.Context, id string, data []byte) error {
 }
 
 func (q *queue) Buried(ctx context.Context, id string) ([]byte, error) {
-	if !queueIDs.MatchString(id) {
+	if !validItemID(id) {
 		return nil, store.ErrNotFound
 	}
 	m, err := q.dead.GetLastMsgForSubject(ctx, q.deadPfx+id)

@@ -13,6 +13,7 @@ import (
 	"github.com/tidings/tidings/internal/accounts"
 	"github.com/tidings/tidings/internal/channel"
 	"github.com/tidings/tidings/internal/fault"
+	"github.com/tidings/tidings/internal/sse"
 	"github.com/tidings/tidings/internal/streams"
 	"github.com/tidings/tidings/internal/widgets"
 )
@@ -41,6 +42,9 @@ type Config struct {
 	// 64 KiB), so a client that stops reading pins little memory and is
 	// found out quickly by the write timeout.
 	SendBuffer int
+	// SSE, if set, takes over subscriber connections after their headers
+	// (see package sse); without it each stream is served by its handler.
+	SSE *sse.Server
 	// Extra mounts more handlers (Studio, SDK, examples) on the mux.
 	Extra func(mux *http.ServeMux)
 }

@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 	"github.com/tidings/tidings/internal/channel"
 	"github.com/tidings/tidings/internal/hub"
 )
+
 
 // subscribe serves GET /subscribe/{stream}: an SSE stream that starts with
 // init (or, on a resume with Last-Event-ID, with what the client missed).
@@ -32,16 +35,45 @@ func (a *API) subscribe(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	defer a.cfg.Channel.Leave(sess)
-	capSendBuffer(r.Context(), a.cfg.SendBuffer)
-
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache, no-transform")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer
+	if a.cfg.SSE != nil && r.ProtoMajor == 1 {
+		if a.attach(w, r, sess) {
+			return
+		}
+	}
+	defer a.cfg.Channel.Leave(sess)
+	capSendBuffer(r.Context(), a.cfg.SendBuffer)
 	h.Set("Connection", "keep-alive")
 	w.WriteHeader(http.StatusOK)
 	a.stream(w, r, sess.Sub)
+}
+
+// attach hands the connection to the SSE writer pool: the response is
+// written by hand (status, headers, then events until either side closes)
+// and this handler's goroutine and buffers are released. It reports false,
+// having written nothing, if the connection cannot be taken over.
+func (a *API) attach(w http.ResponseWriter, r *http.Request, sess *channel.Session) bool {
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return false
+	}
+	_ = brw // an SSE client sends nothing more; its read buffer is dropped
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(a.cfg.SendBuffer)
+	}
+	head := bytes.NewBuffer(make([]byte, 0, 512))
+	head.WriteString("HTTP/1.1 200 OK\r\n")
+	// The body ends when the connection does: no length, no chunking.
+	w.Header().Set("Connection", "close")
+	_ = w.Header().Write(head)
+	head.WriteString("\r\nretry: ")
+	head.WriteString(strconv.FormatInt(a.cfg.Retry.Milliseconds(), 10))
+	head.WriteString("\n\n")
+	a.cfg.SSE.Attach(nc, sess.Sub, head.Bytes(), func() { a.cfg.Channel.Leave(sess) })
+	return true
 }
 
 // stream writes sub's events until the client goes away or the server
@@ -55,6 +87,8 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, sub *hub.Subscriber
 	buf = append(buf, "\n\n"...)
 
 	var events []*hub.Event
+	wake := sub.WakeChan()
+	sub.Signal() // anything queued before the channel existed
 	idle := time.NewTimer(a.cfg.Heartbeat)
 	defer idle.Stop()
 	for {
@@ -96,7 +130,7 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, sub *hub.Subscriber
 		select {
 		case <-r.Context().Done():
 			return
-		case <-sub.Wake():
+		case <-wake:
 		case <-idle.C:
 			buf = append(buf, hub.Heartbeat...)
 		}

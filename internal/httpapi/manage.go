@@ -156,3 +156,16 @@ func (a *API) regenerateWidgetKey(w http.ResponseWriter, r *http.Request, p acco
 	writeOK(w, wd)
 	return nil
 }
+
+func (a *API) regenerateWebhookSecret(w http.ResponseWriter, r *http.Request, p accounts.Principal) error {
+	id, err := pathID(r, "id", "widget")
+	if err != nil {
+		return err
+	}
+	wd, err := a.cfg.Widgets.RegenerateWebhookSecret(r.Context(), p.Account, id)
+	if err != nil {
+		return err
+	}
+	writeOK(w, wd)
+	return nil
+}

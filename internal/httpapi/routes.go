@@ -31,6 +31,7 @@ func (a *API) routes() *http.ServeMux {
 	mux.Handle("PATCH /v1/widgets/{id}", a.authed(a.updateWidget))
 	mux.Handle("DELETE /v1/widgets/{id}", a.authed(a.deleteWidget))
 	mux.Handle("POST /v1/widgets/{id}/key", a.authed(a.regenerateWidgetKey))
+	mux.Handle("POST /v1/widgets/{id}/webhook-secret", a.authed(a.regenerateWebhookSecret))
 
 	// Operations.
 	mux.HandleFunc("GET /healthz", a.healthz)

@@ -1,6 +1,9 @@
 package hub
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Subscriber is one SSE connection's mailbox.
 type Subscriber struct {
@@ -15,7 +18,7 @@ type Subscriber struct {
 	bytes  int // sum of queued frames
 	closed bool
 	reason string
-	wake   chan struct{}
+	ready  atomic.Pointer[func()] // called after events are queued or the mailbox closes
 }
 
 // Limits bound one subscriber's undelivered events. Events are shared, so
@@ -34,21 +37,39 @@ func NewSubscriber(stream int64, user string, idPrefix string, limits Limits) *S
 	if limits.Bytes <= 0 {
 		limits.Bytes = 4 << 20
 	}
-	return &Subscriber{Stream: stream, User: user, idPrefix: []byte(idPrefix), limits: limits, wake: make(chan struct{}, 1)}
+	return &Subscriber{Stream: stream, User: user, idPrefix: []byte(idPrefix), limits: limits}
 }
 
 // IDPrefix is what precedes the sequence in this subscriber's event ids.
 func (s *Subscriber) IDPrefix() []byte { return s.idPrefix }
 
-// Wake is signalled whenever events are queued or the mailbox closes.
-func (s *Subscriber) Wake() <-chan struct{} { return s.wake }
+// OnReady sets fn to be called, outside the mailbox's lock, whenever events
+// are queued or the mailbox closes: the writer's cue to drain it. fn must
+// be cheap and must not block; it is called on the fan-out path. Call
+// Signal after setting it, in case events were queued before.
+func (s *Subscriber) OnReady(fn func()) { s.ready.Store(&fn) }
+
+// WakeChan returns a channel signalled on every OnReady cue, for writers
+// that wait in a select.
+func (s *Subscriber) WakeChan() <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	s.OnReady(func() {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	})
+	return ch
+}
 
 func (s *Subscriber) signal() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	if fn := s.ready.Load(); fn != nil {
+		(*fn)()
 	}
 }
+
+// Signal gives the ready cue now, e.g. to a writer that starts late.
+func (s *Subscriber) Signal() { s.signal() }
 
 // push queues ev. On overflow the subscriber is closed as too slow and its
 // queue dropped, so one stuck client costs at most its limits of memory and

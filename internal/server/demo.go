@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 
 	"github.com/tidings/tidings/internal/accounts"
 	"github.com/tidings/tidings/internal/store"
 	"github.com/tidings/tidings/internal/streams"
+	"github.com/tidings/tidings/internal/web"
 	"github.com/tidings/tidings/internal/widgets"
 )
 
@@ -99,14 +102,17 @@ func (s *Server) setupDemo(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("server: demo: %w", err)
 	}
-	u := s.url
+	u := browserURL(s.url)
 	fmt.Fprintf(s.cfg.Stdout, `Tidings is running at %[1]s
+
+  Open %[1]s/examples/live-chat/ in your browser to chat (try two tabs),
+  or %[1]s/ for the banner example, the browser SDK and the docs.
 
   Demo stream id:  %[2]d
   Demo widget key: %[3]s
   Admin API key:   %[4]s
 
-Try it:
+Try it with curl:
   # 1. subscribe (leave it running; the first event is "init" with your token)
   curl -N %[1]s/subscribe/%[2]d
 
@@ -119,4 +125,27 @@ Try it:
 
 `, u, d.StreamID, d.WidgetKey, d.APIKey)
 	return nil
+}
+
+// browserURL makes a listen URL openable: a server listening on every
+// interface (0.0.0.0, [::]) is reached through the loopback address.
+func browserURL(u string) string {
+	host, port, err := net.SplitHostPort(strings.TrimPrefix(u, "http://"))
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsUnspecified() {
+		return u
+	}
+	return "http://" + net.JoinHostPort("127.0.0.1", port)
+}
+
+// webConfig is what the web pages get of the demo: the stream and widget
+// key the examples start with, never the admin key. Without --demo, none.
+func (s *Server) webConfig() web.Config {
+	cfg := web.Config{Logger: s.log}
+	if s.cfg.Demo {
+		cfg.Demo = func(ctx context.Context) (web.Demo, error) {
+			d, err := s.Demo(ctx)
+			return web.Demo{StreamID: d.StreamID, WidgetKey: d.WidgetKey}, err
+		}
+	}
+	return cfg
 }

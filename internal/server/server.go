@@ -16,9 +16,12 @@ import (
 	"github.com/tidings/tidings/internal/channel"
 	"github.com/tidings/tidings/internal/engine"
 	"github.com/tidings/tidings/internal/httpapi"
+	"github.com/tidings/tidings/internal/sse"
 	"github.com/tidings/tidings/internal/store"
 	"github.com/tidings/tidings/internal/streams"
 	"github.com/tidings/tidings/internal/tokens"
+	"github.com/tidings/tidings/internal/web"
+	"github.com/tidings/tidings/internal/webhooks"
 	"github.com/tidings/tidings/internal/widgets"
 )
 
@@ -39,8 +42,11 @@ type Config struct {
 	MaxBody         int64
 	Heartbeat       time.Duration
 	QueueSize       int
+	QueueBytes      int
+	WriteTimeout    time.Duration // bound on one SSE write to a client
 	TokenTTL        time.Duration
 	ShutdownTimeout time.Duration // bound on graceful shutdown (default 10s)
+	Webhooks        WebhookConfig
 
 	Logger *slog.Logger
 	Stdout io.Writer // where the start banner goes (default os.Stdout)
@@ -55,7 +61,9 @@ type Server struct {
 	streams  *streams.Service
 	widgets  *widgets.Service
 	accounts *accounts.Service
+	webhooks *webhooks.Service
 	api      *httpapi.API
+	sse      *sse.Server
 	cancel   context.CancelFunc // stops the background watchers
 	url      string
 }
@@ -145,9 +153,12 @@ func (s *Server) build(ctx context.Context) error {
 		return err
 	}
 	s.accounts = accounts.New(accounts.Config{Accounts: buckets["tidings_accounts"], Keys: buckets["tidings_keys"], Signer: signer})
+	if err := s.buildWebhooks(ctx); err != nil {
+		return err
+	}
 	s.channel = channel.New(channel.Config{
-		Node: s.cfg.Node, Log: s.eng, Signals: s.eng, Streams: s.streams, Widgets: s.widgets,
-		Signer: signer, Logger: s.log, TokenTTL: s.cfg.TokenTTL, QueueSize: s.cfg.QueueSize,
+		Webhooks: s.webhooks, Node: s.cfg.Node, Log: s.eng, Signals: s.eng, Streams: s.streams, Widgets: s.widgets,
+		Signer: signer, Logger: s.log, TokenTTL: s.cfg.TokenTTL, QueueSize: s.cfg.QueueSize, QueueBytes: s.cfg.QueueBytes,
 	})
 
 	if err := s.streams.Run(runCtx); err != nil {
@@ -159,12 +170,20 @@ func (s *Server) build(ctx context.Context) error {
 	if err := s.channel.Run(runCtx); err != nil {
 		return err
 	}
+	if err := s.webhooks.Run(runCtx); err != nil {
+		return err
+	}
 	if err := s.accounts.EnsureAdmin(ctx, s.cfg.APIKey); err != nil {
 		return err
 	}
+	s.sse = sse.New(sse.Config{
+		Heartbeat: s.cfg.Heartbeat, WriteTimeout: s.cfg.WriteTimeout,
+		Notice: channel.ClosingNotice, Logger: s.log,
+	})
 	s.api = httpapi.New(httpapi.Config{
-		Channel: s.channel, Streams: s.streams, Widgets: s.widgets, Accounts: s.accounts,
-		Logger: s.log, Ready: s.eng.Ready, MaxBody: s.cfg.MaxBody, Heartbeat: s.cfg.Heartbeat,
+		Channel: s.channel, Streams: s.streams, Widgets: s.widgets, Accounts: s.accounts, SSE: s.sse,
+		Logger: s.log, Ready: s.eng.Ready, MaxBody: s.cfg.MaxBody, Heartbeat: s.cfg.Heartbeat, WriteTimeout: s.cfg.WriteTimeout,
+		Extra: web.New(s.webConfig()).Mount, // landing page, SDK, examples
 	})
 	return nil
 }
@@ -224,6 +243,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		ConnContext:       httpapi.ConnContext,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
@@ -240,8 +260,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	// Shutdown closes the listener at once, then waits for handlers. SSE
-	// handlers never finish on their own, so their subscriptions are closed
-	// (with a "reconnect" notice) until none is left.
+	// streams never finish on their own, so their subscriptions are closed
+	// (with a "reconnect" notice) until none is left, and the writer pool
+	// waits for those notices to be flushed.
 	done := make(chan error, 1)
 	go func() { done <- hs.Shutdown(sctx) }()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -253,6 +274,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			if errors.Is(err, context.DeadlineExceeded) {
 				_ = hs.Close()
 			}
+			s.channel.Shutdown()
+			s.sse.Close(sctx)
 			s.Close()
 			return nil
 		case <-tick.C:
@@ -262,8 +285,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close stops the background work and the engine (flushing its store).
 func (s *Server) Close() {
+	if s.sse != nil {
+		now, cancel := context.WithCancel(context.Background())
+		cancel() // connections still open now are closed at once
+		s.sse.Close(now)
+	}
 	if s.cancel != nil {
 		s.cancel()
+	}
+	if s.webhooks != nil {
+		s.webhooks.Wait() // calls in flight go back to the queue first
 	}
 	if s.eng != nil {
 		_ = s.eng.Close()

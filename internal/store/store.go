@@ -1,10 +1,11 @@
 // Package store defines the persistence contracts the domain packages work
 // against: the key-value Bucket that streams, widgets and accounts keep their
 // records in (with a watched Cache that mirrors a bucket in memory on every
-// node), and the Record of the channel message log.
+// node), the Record of the channel message log, and the durable work Queue
+// that webhook calls wait in.
 //
-// The engine package implements Bucket on JetStream KV; domain packages never
-// import NATS.
+// The engine package implements Bucket on JetStream KV and Queue on a
+// JetStream work-queue stream; domain packages never import NATS.
 package store
 
 import (

@@ -18,15 +18,17 @@ import (
 
 // Widget is a registered piece of client code. JSON names are the wire form.
 type Widget struct {
-	ID           int64     `json:"id"`
-	Account      string    `json:"account"`
-	Name         string    `json:"name"`
-	Summary      string    `json:"summary"`
-	Description  string    `json:"description"`
-	Key          string    `json:"key"`
-	WebhookHosts []string  `json:"webhook_hosts"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	ID           int64    `json:"id"`
+	Account      string   `json:"account"`
+	Name         string   `json:"name"`
+	Summary      string   `json:"summary"`
+	Description  string   `json:"description"`
+	Key          string   `json:"key"`
+	WebhookHosts []string `json:"webhook_hosts"`
+	// WebhookSecret keys the HMAC that signs the widget's webhook calls.
+	WebhookSecret string    `json:"webhook_secret"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Params are the fields a client may set; nil means "leave as is" on update.
@@ -163,7 +165,7 @@ func (s *Service) Create(ctx context.Context, account string, p Params) (Widget,
 		return Widget{}, err
 	}
 	now := s.now().UTC()
-	w.ID, w.Key, w.CreatedAt, w.UpdatedAt = id, NewKey(), now, now
+	w.ID, w.Key, w.WebhookSecret, w.CreatedAt, w.UpdatedAt = id, NewKey(), NewWebhookSecret(), now, now
 	val, _ := json.Marshal(w)
 	rev, err := s.bucket.Create(ctx, strconv.FormatInt(id, 10), val)
 	if err != nil {
