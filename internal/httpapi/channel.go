@@ -14,7 +14,6 @@ import (
 	"github.com/tidings/tidings/internal/hub"
 )
 
-
 // subscribe serves GET /subscribe/{stream}: an SSE stream that starts with
 // init (or, on a resume with Last-Event-ID, with what the client missed).
 func (a *API) subscribe(w http.ResponseWriter, r *http.Request) {
