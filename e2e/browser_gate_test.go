@@ -90,14 +90,33 @@ func (g *gate) set(f func(g *gate)) {
 	f(g)
 }
 
-func (g *gate) refusedCount() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.refused
+// refuse answers every subscribe with 503 until allow.
+func (g *gate) refuse() {
+	g.set(func(g *gate) { g.refusing, g.refused = true, 0 })
 }
 
-// testDrops: the SDK (and the chat built on it) through three kinds of
-// broken connection: a plain cut (EventSource resumes), a reconnect refused
+// allow stops refusing once n subscribes (browsers' attempts and the SDK's
+// probes) were refused, so the test knows the refusal was seen.
+func (g *gate) allow(t *testing.T, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(step); ; time.Sleep(20 * time.Millisecond) {
+		g.mu.Lock()
+		seen := g.refused
+		if seen >= n || time.Now().After(deadline) {
+			g.refusing = false
+		}
+		g.mu.Unlock()
+		if seen >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d subscribes refused within %s; want %d", seen, step, n)
+		}
+	}
+}
+
+// testDrops: the SDK (and the chat built on it) through a refused first
+// connect and three kinds of broken connection: a plain cut (EventSource resumes), a reconnect refused
 // with an HTTP error (EventSource gives up; the SDK reconnects itself and
 // resumes), and a resume the server cannot honour (a fresh init: the chat
 // clears and reloads). Every message is shown exactly once throughout.
@@ -106,9 +125,13 @@ func testDrops(t *testing.T, b context.Context, n *node) {
 	g := newGate(t, n.URL)
 	static := repoServer(t)
 	q := fmt.Sprintf("?base=%s&stream=%d&key=%s", url.QueryEscape(g.URL), stream, url.QueryEscape(w.Key))
+	// Refused at first (say, a server still starting behind a proxy):
+	// connect keeps trying within its timeout instead of failing.
+	g.refuse()
 	chat, probe := newTab(t, b), newTab(t, b)
 	chat.open(static.URL + "/examples/live-chat/" + q)
 	probe.open(static.URL + "/e2e/testdata/sdk-probe.html" + q)
+	g.allow(t, 2)
 	chat.waitFor("the chat to connect", connected)
 	probe.waitFor("the SDK probe to connect", `window.ready === true`)
 	events := func(name string) string {
@@ -123,13 +146,9 @@ func testDrops(t *testing.T, b context.Context, n *node) {
 	chat.waitFor("the chat to reconnect", connected)
 	chat.chatSend("alice", "two")
 
-	g.set(func(g *gate) { g.refusing = true })
+	g.refuse()
 	g.cut()
-	deadline := time.Now().Add(step)
-	for g.refusedCount() < 2 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond) // both pages' reconnects hit the 503
-	}
-	g.set(func(g *gate) { g.refusing = false })
+	g.allow(t, 2) // both pages' reconnects hit the 503
 	probe.waitFor("the SDK's own reconnect to resume", events("resumed")+" === 2")
 	chat.waitFor("the chat to reconnect by itself", connected)
 	chat.chatSend("alice", "three")

@@ -54,6 +54,12 @@ func testDemo(t *testing.T, b context.Context) {
 	grace.waitFor("the demo link", `!!document.getElementById('open-chat')`)
 	grace.do("open the chat", chromedp.Click(chromedp.ID("open-chat")))
 	grace.waitFor("the chat page", `location.pathname === '/examples/live-chat/' && `+connected)
+
+	// From another origin, the base URL alone is enough: the rest comes from
+	// the server's config.js (a cross-origin module import).
+	elsewhere := newTab(t, b)
+	elsewhere.open(repoServer(t).URL + "/examples/banner/?base=" + url.QueryEscape(base))
+	elsewhere.waitFor("the banner from another origin", connected)
 	ada.chatSend("Ada", "Hello! Is the demo stream live?")
 	grace.chatSend("Grace", "It is. Open a second tab and you can chat with yourself.")
 	ada.chatSend("Ada", "Every message arrives once, history included.")

@@ -32,6 +32,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		return n
 	}
+	envFloat := func(name string, def float64) float64 {
+		f, err := strconv.ParseFloat(env(name, ""), 64)
+		if err != nil {
+			return def
+		}
+		return f
+	}
 	envDur := func(name string, def time.Duration) time.Duration {
 		d, err := time.ParseDuration(env(name, ""))
 		if err != nil {
@@ -56,6 +63,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.IntVar(&cfg.QueueSize, "queue", int(envInt("QUEUE", 4096)), "events queued per subscriber before it is disconnected as too slow (env TIDINGS_QUEUE)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", envDur("SHUTDOWN_TIMEOUT", 10*time.Second), "bound on graceful shutdown (env TIDINGS_SHUTDOWN_TIMEOUT)")
 	webhookFlags(fs, &cfg.Webhooks, env)
+	fs.Float64Var(&cfg.WritePace, "write-pace", envFloat("WRITE_PACE", 4), "under load, writers wait this many times the length of their last pass so events batch per connection; negative: never wait (env TIDINGS_WRITE_PACE)")
+	fs.DurationVar(&cfg.WriteMaxDelay, "write-max-delay", envDur("WRITE_MAX_DELAY", 100*time.Millisecond), "longest such wait: the latency a busy server may add (env TIDINGS_WRITE_MAX_DELAY)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
 	logLevel := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env TIDINGS_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -78,6 +88,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg.Stdout = stdout
 
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err

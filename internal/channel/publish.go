@@ -137,9 +137,15 @@ func (s *Service) sendHistory(ctx context.Context, streamID int64, user string) 
 		s.log.Error("channel: read history", "stream", streamID, "err", err)
 		return fault.New(fault.ErrUnavailable, "history could not be read; retry shortly")
 	}
-	items := make([][]byte, len(recs))
-	for i, r := range recs {
-		items[i] = r.Data
+	// Messages the node's tail has not handed to the hub yet will reach the
+	// user live right after this reply: leave them out, or the user would
+	// get them twice.
+	tail := s.hub.TailSeq()
+	items := make([][]byte, 0, len(recs))
+	for _, r := range recs {
+		if r.Seq <= tail {
+			items = append(items, r.Data)
+		}
 	}
 	s.hub.Notify(streamID, user, hub.NewNotice(envelope.Reply(streamID, user, items).Encode()))
 	return nil

@@ -36,6 +36,7 @@ func (a *API) routes() *http.ServeMux {
 	// Operations.
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.healthz)
+	mux.HandleFunc("GET /debug/vars", a.debugVars)
 
 	if a.cfg.Extra != nil {
 		a.cfg.Extra(mux)

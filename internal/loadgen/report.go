@@ -50,7 +50,10 @@ type Result struct {
 	ServerCoreBusyPct     *float64     `json:"server_core_busy_pct"` // CPU 0 when pinned, softirq included
 	ServerCoreSoftirqPct  *float64     `json:"server_core_softirq_pct"`
 	ToolCoreBusyPct       *float64     `json:"tool_core_busy_pct"` // CPU 1 when pinned
+	OtherLoadPct          *float64     `json:"other_load_pct"`     // busy time on either core not explained by server, tool or softirq
 	Errors                []string     `json:"errors,omitempty"`   // first of each kind
+
+	toolSaturated bool // CPU 1 had no idle time left for the tool
 }
 
 // Clean reports whether every expected delivery arrived exactly once and in
@@ -109,6 +112,15 @@ func (r *runner) summarize(res *Result, groups []GroupResult, before, connected 
 		res.ServerCoreBusyPct = pct(c0[0].busy, c1[0].busy, c1[0].total-c0[0].total)
 		res.ServerCoreSoftirqPct = pct(c0[0].softirq, c1[0].softirq, c1[0].total-c0[0].total)
 		res.ToolCoreBusyPct = pct(c0[1].busy, c1[1].busy, c1[1].total-c0[1].total)
+		// Other processes on the pinned cores disturb every figure.
+		other1 := *res.ToolCoreBusyPct - *pct(c0[1].softirq, c1[1].softirq, c1[1].total-c0[1].total) - 100*res.ToolCPUS/winS
+		other := other1
+		if win[0].procOK && win[1].procOK {
+			serverShare := 100 * (win[1].proc.CPUSeconds - win[0].proc.CPUSeconds) / winS
+			other = max(other, *res.ServerCoreBusyPct-*res.ServerCoreSoftirqPct-serverShare)
+		}
+		res.OtherLoadPct = ptr(round(max(other, 0), 1))
+		res.toolSaturated = *res.ToolCoreBusyPct-max(other1, 0) >= 90
 	}
 	if !before.procOK || !connected.procOK || !win[0].procOK || !win[1].procOK {
 		return
@@ -166,8 +178,11 @@ func (r *Result) WriteTable(w io.Writer) error {
 	row("tool CPU", "%.2f s in the window, %s µs/delivery", r.ToolCPUS, opt(r.ToolCPUUSPerDelivery))
 	if r.ServerCoreBusyPct != nil {
 		row("cores", "server's CPU 0 %s%% busy (%s%% softirq), tool's CPU 1 %s%% busy", opt(r.ServerCoreBusyPct), opt(r.ServerCoreSoftirqPct), opt(r.ToolCoreBusyPct))
-		if *r.ToolCoreBusyPct >= 90 {
+		if r.toolSaturated {
 			row("warning", "the tool's core was saturated: latency and throughput may be the tool's, not the server's")
+		}
+		if *r.OtherLoadPct >= 10 {
+			row("warning", "other processes used about %.0f%% of a core: rerun on an idle machine", *r.OtherLoadPct)
 		}
 	}
 	for _, e := range r.Errors {

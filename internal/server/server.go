@@ -44,6 +44,8 @@ type Config struct {
 	QueueSize       int
 	QueueBytes      int
 	WriteTimeout    time.Duration // bound on one SSE write to a client
+	WritePace       float64       // see sse.Config.Pace
+	WriteMaxDelay   time.Duration // see sse.Config.MaxDelay
 	TokenTTL        time.Duration
 	ShutdownTimeout time.Duration // bound on graceful shutdown (default 10s)
 	Webhooks        WebhookConfig
@@ -133,23 +135,14 @@ func (s *Server) build(ctx context.Context) error {
 	}
 	signer := tokens.NewSigner(secret, nil)
 
-	s.streams = streams.New(streams.Config{Bucket: buckets["tidings_streams"], IDs: meta})
+	s.streams = streams.New(streams.Config{Bucket: buckets["tidings_streams"], IDs: meta, Sync: s.barrier("streams")})
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.widgets = widgets.New(widgets.Config{
-		Bucket: buckets["tidings_widgets"], IDs: meta,
-		Sync: func(ctx context.Context, rev uint64) error {
-			// Bounded: a node that died a moment ago must not block
-			// key changes; it refuses nothing it has not loaded.
-			ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-			defer cancel()
-			if err := s.eng.Barrier(ctx, "widgets", rev); err != nil {
-				s.log.Warn("widget change not confirmed by every node", "err", err)
-			}
-			return nil
-		},
-	})
+	s.widgets = widgets.New(widgets.Config{Bucket: buckets["tidings_widgets"], IDs: meta, Sync: s.barrier("widgets")})
 	if err := s.eng.OnBarrier(runCtx, "widgets", s.widgets.WaitRevision); err != nil {
+		return err
+	}
+	if err := s.eng.OnBarrier(runCtx, "streams", s.streams.WaitRevision); err != nil {
 		return err
 	}
 	s.accounts = accounts.New(accounts.Config{Accounts: buckets["tidings_accounts"], Keys: buckets["tidings_keys"], Signer: signer})
@@ -178,6 +171,7 @@ func (s *Server) build(ctx context.Context) error {
 	}
 	s.sse = sse.New(sse.Config{
 		Heartbeat: s.cfg.Heartbeat, WriteTimeout: s.cfg.WriteTimeout,
+		Pace: s.cfg.WritePace, MaxDelay: s.cfg.WriteMaxDelay,
 		Notice: channel.ClosingNotice, Logger: s.log,
 	})
 	s.api = httpapi.New(httpapi.Config{
@@ -186,6 +180,21 @@ func (s *Server) build(ctx context.Context) error {
 		Extra: web.New(s.webConfig()).Mount, // landing page, SDK, examples
 	})
 	return nil
+}
+
+// barrier returns a sync function for a registry: it waits until every
+// live node has applied a revision of topic's bucket. It is bounded, and
+// gives up with a warning rather than an error: a node that died a moment
+// ago must not block changes, and it serves nothing it has not loaded.
+func (s *Server) barrier(topic string) func(ctx context.Context, rev uint64) error {
+	return func(ctx context.Context, rev uint64) error {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		if err := s.eng.Barrier(ctx, topic, rev); err != nil {
+			s.log.Warn("change not confirmed by every node", "topic", topic, "err", err)
+		}
+		return nil
+	}
 }
 
 // sharedSecret returns the signing secret all nodes share, creating it on

@@ -16,6 +16,7 @@ type Cache[T any] struct {
 	revision uint64
 	changed  chan struct{} // closed and replaced on every applied revision
 	onChange []func(key string, old, cur *T)
+	sync     func(ctx context.Context, rev uint64) error
 }
 
 // NewCache returns an empty cache; call Run to fill it.
@@ -27,6 +28,22 @@ func NewCache[T any]() *Cache[T] {
 // change. old or cur is nil for creations and deletions. Register before Run.
 func (c *Cache[T]) OnChange(fn func(key string, old, cur *T)) {
 	c.onChange = append(c.onChange, fn)
+}
+
+// SetSync sets how Settle makes sure every node has applied a revision
+// (for example an engine barrier). Set it before use.
+func (c *Cache[T]) SetSync(fn func(ctx context.Context, rev uint64) error) { c.sync = fn }
+
+// Settle returns once rev is applied here and, with a sync function, on
+// every node: a write is then in force cluster-wide when the writer answers.
+func (c *Cache[T]) Settle(ctx context.Context, rev uint64) error {
+	if err := c.WaitRevision(ctx, rev); err != nil {
+		return err
+	}
+	if c.sync != nil {
+		return c.sync(ctx, rev)
+	}
+	return nil
 }
 
 // Run starts watching b and returns once the cache holds every current entry.

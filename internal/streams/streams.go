@@ -68,6 +68,10 @@ type Config struct {
 	Bucket store.Bucket // stream records, key = id
 	IDs    store.Bucket // counters
 	Now    func() time.Time
+	// Sync, if set, returns once every node has applied a bucket revision,
+	// so a created, started or ended stream is in force on every node when
+	// the call that changed it returns.
+	Sync func(ctx context.Context, revision uint64) error
 }
 
 // New returns a Service; call Run before use.
@@ -75,7 +79,9 @@ func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{bucket: cfg.Bucket, ids: cfg.IDs, cache: store.NewCache[record](), now: cfg.Now}
+	s := &Service{bucket: cfg.Bucket, ids: cfg.IDs, cache: store.NewCache[record](), now: cfg.Now}
+	s.cache.SetSync(cfg.Sync)
+	return s
 }
 
 // OnEnd registers fn to be called on every node when a stream ends.
@@ -167,7 +173,7 @@ func (s *Service) Create(ctx context.Context, account, actor string, p CreatePar
 	if err != nil {
 		return Stream{}, fmt.Errorf("streams: create %d: %w", id, err)
 	}
-	if err := s.cache.WaitRevision(ctx, rev); err != nil {
+	if err := s.cache.Settle(ctx, rev); err != nil {
 		return Stream{}, err
 	}
 	return r.stream(), nil
@@ -251,10 +257,15 @@ func (s *Service) transition(ctx context.Context, account, actor string, id int6
 		if err != nil {
 			return Stream{}, err
 		}
-		if err := s.cache.WaitRevision(ctx, rev); err != nil {
+		if err := s.cache.Settle(ctx, rev); err != nil {
 			return Stream{}, err
 		}
 		return r.stream(), nil
 	}
 	return Stream{}, fault.Errorf(fault.ErrConflict, "stream %d is being changed by others; try again", id)
+}
+
+// WaitRevision returns once this node's mirror has applied rev.
+func (s *Service) WaitRevision(ctx context.Context, rev uint64) error {
+	return s.cache.WaitRevision(ctx, rev)
 }

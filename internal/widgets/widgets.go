@@ -59,7 +59,6 @@ type Service struct {
 	ids    store.Bucket
 	cache  *store.Cache[Widget]
 	now    func() time.Time
-	sync   func(ctx context.Context, revision uint64) error
 
 	mu    sync.RWMutex
 	byKey map[string]int64
@@ -70,8 +69,9 @@ func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Service{bucket: cfg.Bucket, ids: cfg.IDs, cache: store.NewCache[Widget](), now: cfg.Now, sync: cfg.Sync, byKey: make(map[string]int64)}
+	s := &Service{bucket: cfg.Bucket, ids: cfg.IDs, cache: store.NewCache[Widget](), now: cfg.Now, byKey: make(map[string]int64)}
 	s.cache.OnChange(s.index)
+	s.cache.SetSync(cfg.Sync)
 	return s
 }
 
@@ -89,17 +89,6 @@ func (s *Service) index(_ string, old, cur *Widget) {
 // WaitRevision returns once this node's mirror has applied rev.
 func (s *Service) WaitRevision(ctx context.Context, rev uint64) error {
 	return s.cache.WaitRevision(ctx, rev)
-}
-
-// settle waits until rev is in force on this node and, with Sync, on all.
-func (s *Service) settle(ctx context.Context, rev uint64) error {
-	if err := s.cache.WaitRevision(ctx, rev); err != nil {
-		return err
-	}
-	if s.sync != nil {
-		return s.sync(ctx, rev)
-	}
-	return nil
 }
 
 // Run loads every widget and keeps the mirror current until ctx is done.
@@ -171,7 +160,7 @@ func (s *Service) Create(ctx context.Context, account string, p Params) (Widget,
 	if err != nil {
 		return Widget{}, fmt.Errorf("widgets: create %d: %w", id, err)
 	}
-	return w, s.cache.WaitRevision(ctx, rev)
+	return w, s.cache.Settle(ctx, rev)
 }
 
 // Update changes the fields set in p.
@@ -204,7 +193,7 @@ func (s *Service) Delete(ctx context.Context, account string, id int64) error {
 	if err != nil {
 		return err
 	}
-	return s.settle(ctx, rev)
+	return s.cache.Settle(ctx, rev)
 }
 
 func (s *Service) change(ctx context.Context, account string, id int64, fn func(*Widget) error) (Widget, error) {
@@ -236,7 +225,7 @@ func (s *Service) change(ctx context.Context, account string, id int64, fn func(
 		if err != nil {
 			return Widget{}, err
 		}
-		return w, s.settle(ctx, rev)
+		return w, s.cache.Settle(ctx, rev)
 	}
 	return Widget{}, fault.Errorf(fault.ErrConflict, "widget %d is being changed by others; try again", id)
 }
