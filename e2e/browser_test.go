@@ -30,6 +30,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("ErrorsReachTheUser", func(t *testing.T) { testErrorsShown(t, b, n) })
 	t.Run("SDKSurvivesServerRestart", func(t *testing.T) { testRestart(t, b) })
 	t.Run("SDKSurvivesDroppedConnections", func(t *testing.T) { testDrops(t, b, n) })
+	t.Run("TutorialCodeSurvivesDrops", func(t *testing.T) { testTutorialCodeSurvivesDrop(t, b, n) })
 	t.Logf("browser suite took %s", time.Since(began).Round(time.Millisecond))
 }
 
