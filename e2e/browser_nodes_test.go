@@ -2,9 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"context"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"regexp"
@@ -12,52 +9,26 @@ import (
 	"time"
 
 	"github.com/tidings/tidings/internal/server"
+	"github.com/tidings/tidings/internal/testnode"
 )
 
 // startNodeOn is startNode on a given address, so a test can restart a node
 // where browsers expect it.
 func startNodeOn(t *testing.T, cfg server.Config, addr string) *node {
 	t.Helper()
-	srv := newNodeServer(t, cfg)
-	return serveNode(t, srv, addr)
+	return serveNode(t, newNodeServer(t, cfg), addr)
 }
 
 // newNodeServer builds a node's server without serving it yet.
 func newNodeServer(t *testing.T, cfg server.Config) *server.Server {
 	t.Helper()
-	if cfg.APIKey == "" {
-		cfg.APIKey = adminKey
-	}
-	cfg.Stdout = io.Discard
-	srv, err := server.New(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	return srv
+	return testnode.New(t, cfg)
 }
 
-// serveNode serves srv on addr (retrying briefly while the old listener's
-// port is released) until the test ends or the node is stopped.
+// serveNode serves srv on addr until the test ends or the node is stopped.
 func serveNode(t *testing.T, srv *server.Server, addr string) *node {
 	t.Helper()
-	var ln net.Listener
-	var err error
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		if ln, err = net.Listen("tcp", addr); err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		srv.Close()
-		t.Fatalf("listen on %s: %v", addr, err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	n := &node{t: t, srv: srv, URL: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	go func() { n.done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(n.stop)
-	waitHealthy(t, n.URL)
-	return n
+	return wrap(testnode.Serve(t, srv, addr))
 }
 
 // startDemo runs `tidings serve --demo` as a newcomer would and returns the

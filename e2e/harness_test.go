@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -19,84 +18,34 @@ import (
 
 	"github.com/tidings/tidings/client"
 	"github.com/tidings/tidings/internal/server"
+	"github.com/tidings/tidings/internal/testnode"
 )
 
-const adminKey = "tdk_e2e_admin_key_0123456789"
+const adminKey = testnode.AdminKey
 
 // node is one running Tidings server.
 type node struct {
-	t      *testing.T
-	srv    *server.Server
-	URL    string
-	cancel context.CancelFunc
-	done   chan error
+	*testnode.Node
+	srv *server.Server
 }
 
 // startNode starts a node; cfg's zero fields get test defaults (a fresh
-// temp data dir, a random loopback port, the admin key, quick presence).
+// temp data dir, a random loopback port, the admin key). With E2E_LOG set,
+// the node logs to stderr.
 func startNode(t *testing.T, cfg server.Config) *node {
 	t.Helper()
-	if cfg.DataDir == "" && cfg.NATSURL == "" {
-		cfg.DataDir = t.TempDir()
-	}
-	if cfg.APIKey == "" {
-		cfg.APIKey = adminKey
-	}
-	cfg.Stdout = io.Discard
 	if os.Getenv("E2E_LOG") != "" {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatalf("server.New: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		srv.Close()
-		t.Fatalf("listen: %v", err)
-	}
-	n := &node{t: t, srv: srv, URL: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	go func() { n.done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(n.stop)
-	waitHealthy(t, n.URL)
-	return n
+	return wrap(testnode.Start(t, cfg))
 }
+
+func wrap(n *testnode.Node) *node { return &node{Node: n, srv: n.Srv} }
 
 // stop shuts the node down gracefully and waits for it.
-func (n *node) stop() {
-	if n.cancel == nil {
-		return
-	}
-	n.cancel()
-	n.cancel = nil
-	select {
-	case err := <-n.done:
-		if err != nil {
-			n.t.Errorf("node stopped with error: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		n.t.Errorf("node did not stop within 30s")
-	}
-}
+func (n *node) stop() { n.Stop() }
 
-func waitHealthy(t *testing.T, base string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s/healthz did not answer 200 within 20s", base)
-}
+func waitHealthy(t *testing.T, base string) { testnode.WaitHealthy(t, base) }
 
 // admin returns a management client with the admin key.
 func (n *node) admin() *client.Client { return client.New(n.URL, client.WithAPIKey(adminKey)) }

@@ -27,6 +27,41 @@ type follower struct {
 	content  []client.Envelope
 }
 
+// followAll starts n followers of stream through base: each subscribes
+// (one init), then follows until it has want messages, resuming after every
+// disconnect. It returns once all have joined; wait blocks until all are
+// done.
+func followAll(ctx context.Context, base string, stream int64, n, want int) (wait func() ([]*follower, []error)) {
+	followers := make([]*follower, n)
+	errs := make([]error, n)
+	var joined, done sync.WaitGroup
+	for i := range followers {
+		f := &follower{c: client.New(base), stream: stream}
+		followers[i] = f
+		joined.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			sub, err := f.c.Subscribe(ctx, stream)
+			if err != nil {
+				errs[i] = err
+				joined.Done()
+				return
+			}
+			f.userID, f.inits = sub.UserID(), 1
+			last := sub.LastEventID()
+			sub.Close()
+			joined.Done()
+			errs[i] = f.resumeFrom(ctx, last, want)
+		}()
+	}
+	joined.Wait()
+	return func() ([]*follower, []error) {
+		done.Wait()
+		return followers, errs
+	}
+}
+
 // checkExactlyOnce asserts f saw the numbered messages 0..n-1 of kind in
 // order, each once.
 func checkExactlyOnce(t *testing.T, who string, got []client.Envelope, typ string, n int) {
@@ -178,30 +213,7 @@ func TestRecoveryStorm(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 
-	followers := make([]*follower, subscribers)
-	errs := make([]error, subscribers)
-	var joined, wg sync.WaitGroup
-	for i := range followers {
-		f := &follower{c: client.New(proxy.URL), stream: stream}
-		followers[i] = f
-		joined.Add(1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sub, err := f.c.Subscribe(ctx, stream)
-			if err != nil {
-				errs[i] = err
-				joined.Done()
-				return
-			}
-			f.userID, f.inits = sub.UserID(), 1
-			last := sub.LastEventID()
-			sub.Close()
-			joined.Done()
-			errs[i] = f.resumeFrom(ctx, last, messages)
-		}()
-	}
-	joined.Wait()
+	wait := followAll(ctx, proxy.URL, stream, subscribers, messages)
 	stopCuts := make(chan struct{})
 	cuts := 0
 	go func() {
@@ -220,7 +232,7 @@ func TestRecoveryStorm(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	wg.Wait()
+	followers, errs := wait()
 	close(stopCuts)
 	for i, f := range followers {
 		if errs[i] != nil {

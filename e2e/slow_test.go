@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,30 +44,7 @@ func TestSlowConsumerIsCutOffOthersComplete(t *testing.T) {
 	hub := n.srv.Channel().Hub()
 
 	stuckReader(t, n.URL, stream)
-	followers := make([]*follower, others)
-	errs := make([]error, others)
-	var joined, wg sync.WaitGroup
-	for i := range followers {
-		f := &follower{c: n.anon(), stream: stream}
-		followers[i] = f
-		joined.Add(1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sub, err := f.c.Subscribe(ctx, stream)
-			if err != nil {
-				errs[i] = err
-				joined.Done()
-				return
-			}
-			f.userID, f.inits = sub.UserID(), 1
-			last := sub.LastEventID()
-			sub.Close()
-			joined.Done()
-			errs[i] = f.resumeFrom(ctx, last, messages)
-		}()
-	}
-	joined.Wait()
+	wait := followAll(ctx, n.URL, stream, others, messages)
 
 	// The publisher's token outlives its subscription, which it closes so
 	// that it is not a reader that never reads.
@@ -85,7 +61,7 @@ func TestSlowConsumerIsCutOffOthersComplete(t *testing.T) {
 		maxBytes = max(maxBytes, b)
 		time.Sleep(5 * time.Millisecond) // sustained, not a single burst
 	}
-	wg.Wait()
+	followers, errs := wait()
 	resumed := 0
 	for i, f := range followers {
 		if errs[i] != nil {

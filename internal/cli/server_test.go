@@ -4,52 +4,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
-	"net"
-	"net/http"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/tidings/tidings/client"
 	"github.com/tidings/tidings/internal/server"
+	"github.com/tidings/tidings/internal/testnode"
 )
 
 // adminKey is the admin application key every test node registers.
-const adminKey = "tdk_test_admin_key_0123456789"
+const adminKey = testnode.AdminKey
 
 // startServer starts a real Tidings node in-process on 127.0.0.1 with a
-// fresh data directory and returns its base URL. The node is shut down
-// (and waited for) when the test ends.
+// fresh data directory and returns its base URL; it stops with the test.
 func startServer(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, server.Config{DataDir: t.TempDir(), APIKey: adminKey, Stdout: io.Discard})
-	if err != nil {
-		cancel()
-		t.Fatalf("server.New: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		srv.Close()
-		t.Fatalf("listen: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, http.ErrServerClosed) {
-				t.Errorf("Serve returned %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("server did not stop within 30s")
-		}
-	})
-	return "http://" + ln.Addr().String()
+	return testnode.Start(t, server.Config{}).URL
 }
 
 // runCLI runs the CLI against base with key (passed as --server and

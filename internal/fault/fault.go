@@ -9,6 +9,7 @@ package fault
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kinds of failure. Test with errors.Is.
@@ -29,6 +30,9 @@ var (
 type Error struct {
 	Kind error
 	Msg  string
+	// RetryAfter, when set, tells the client when to try again (the
+	// Retry-After header of a 429 or 503).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Msg }
@@ -39,6 +43,11 @@ func (e *Error) Unwrap() error { return e.Kind }
 // New returns an error of the given kind with a fixed message. Use it for
 // package-level sentinels that callers compare with errors.Is.
 func New(kind error, msg string) *Error { return &Error{Kind: kind, Msg: msg} }
+
+// RetryLater returns err's kind and message with a retry hint.
+func RetryLater(e *Error, after time.Duration) *Error {
+	return &Error{Kind: e.Kind, Msg: e.Msg, RetryAfter: after}
+}
 
 // Errorf returns an error of the given kind with a formatted message.
 func Errorf(kind error, format string, args ...any) error {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/tidings/tidings/internal/fault"
 )
@@ -61,6 +63,10 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			status = e.status
 			if errors.As(err, &fe) {
 				msg = fe.Msg
+				if fe.RetryAfter > 0 {
+					secs := int((fe.RetryAfter + time.Second - 1) / time.Second)
+					w.Header().Set("Retry-After", strconv.Itoa(secs))
+				}
 			} else {
 				msg = e.kind.Error()
 			}

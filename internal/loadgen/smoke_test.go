@@ -6,14 +6,13 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/tidings/tidings/internal/loadgen"
 	"github.com/tidings/tidings/internal/server"
+	"github.com/tidings/tidings/internal/testnode"
 )
 
 const apiKey = "tdk_loadgen_test_key_0123456789"
@@ -36,37 +35,7 @@ func TestMain(m *testing.M) {
 // startServer runs a real node in-process on 127.0.0.1 and returns its URL.
 func startServer(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, server.Config{DataDir: t.TempDir(), APIKey: apiKey, Stdout: io.Discard})
-	if err != nil {
-		cancel()
-		t.Fatalf("server.New: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		srv.Close()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server stopped with error: %v", err)
-		}
-	})
-	base := "http://" + ln.Addr().String()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get(base + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base
-			}
-		}
-	}
-	t.Fatalf("%s/healthz did not answer 200", base)
-	return ""
+	return testnode.Start(t, server.Config{APIKey: apiKey}).URL
 }
 
 func smokeConfig(t *testing.T, base string) loadgen.Config {

@@ -60,11 +60,18 @@ func (l *limits) sweep() {
 	}
 }
 
-// allow takes a token for one webhook publish of widget.
-func (l *limits) allow(widget int64) bool {
+// allow takes a token for one webhook publish of widget; when none is
+// left it reports how long until one is.
+func (l *limits) allow(widget int64) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.get(widget).bucket.Allow()
+	b := l.get(widget).bucket
+	r := b.Reserve()
+	if d := r.Delay(); d > 0 {
+		r.Cancel() // do not spend a future token on a refused call
+		return d, false
+	}
+	return 0, true
 }
 
 // acquire takes one of widget's in-flight slots, if one is free.

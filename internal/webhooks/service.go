@@ -157,9 +157,9 @@ func (s *Service) Submit(ctx context.Context, r channel.WebhookRequest) error {
 	if err != nil {
 		return err
 	}
-	if !s.limits.allow(r.Widget.ID) {
+	if wait, ok := s.limits.allow(r.Widget.ID); !ok {
 		s.metrics.limited.Add(1)
-		return ErrRateLimited
+		return fault.RetryLater(ErrRateLimited, wait)
 	}
 	if r.Widget.WebhookSecret == "" {
 		if _, err := s.cfg.Widgets.EnsureWebhookSecret(ctx, r.Widget.Account, r.Widget.ID); err != nil {

@@ -291,6 +291,10 @@ func TestServiceRateLimitsPublishes(t *testing.T) {
 	if errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], fault.ErrRateLimited) {
 		t.Fatalf("errors %v; want nil, nil, rate limited", errs)
 	}
+	var fe *fault.Error
+	if !errors.As(errs[2], &fe) || fe.RetryAfter <= 0 || fe.RetryAfter > time.Second {
+		t.Fatalf("refusal %#v; want a Retry-After hint of at most 1s at 2 calls/s", errs[2])
+	}
 	if err := f.submit(t, 2, "http://127.0.0.1:9/"); err != nil {
 		t.Fatalf("another widget: %v; want its own budget", err)
 	}
