@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -94,6 +95,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 		defer stop()
+	}
+	if getenv("GOGC") == "" {
+		// The server's heap is small and short-lived garbage dominates
+		// (one request, one envelope per publish): collecting less often
+		// buys about a tenth more publishes per second. GOGC overrides.
+		debug.SetGCPercent(400)
 	}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {

@@ -161,7 +161,7 @@ func (s *Service) routed(_ string, data []byte) {
 	case "history":
 		// Off the signal goroutine: reading history waits on the engine.
 		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), WaitTimeout)
+			ctx, cancel := context.WithTimeout(s.runCtx, WaitTimeout)
 			defer cancel()
 			if err := s.sendHistory(ctx, req.Stream, req.User); err != nil {
 				s.log.Warn("channel: routed history", "stream", req.Stream, "err", err)

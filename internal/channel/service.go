@@ -53,6 +53,7 @@ type Service struct {
 	hub      *hub.Hub
 	presence *presence.Tracker
 	stats    stats
+	runCtx   context.Context // ends with Run's context: bounds background work
 }
 
 type stats struct {
@@ -78,7 +79,7 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, hub: hub.New(0)}
+	s := &Service{cfg: cfg, log: cfg.Logger, hub: hub.New(0), runCtx: context.Background()}
 	s.presence = presence.New(presence.Config{
 		Node:     cfg.Node,
 		Signals:  cfg.Signals,
@@ -100,6 +101,7 @@ func (s *Service) Hub() *hub.Hub { return s.hub }
 // Run starts following the message log, presence and routed requests. It
 // returns once they are set up; they stop when ctx is done.
 func (s *Service) Run(ctx context.Context) error {
+	s.runCtx = ctx
 	last, err := s.cfg.Log.LastSeq(ctx)
 	if err != nil {
 		return err

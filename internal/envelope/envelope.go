@@ -52,13 +52,9 @@ type Incoming struct {
 // fault.ErrInvalid whose text tells the client what to fix.
 func Decode(body []byte) (Incoming, float64, error) {
 	var in Incoming
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&in); err != nil {
+	// Unmarshal (not a Decoder) also refuses anything after the object.
+	if err := json.Unmarshal(body, &in); err != nil {
 		return in, 0, fault.Errorf(fault.ErrInvalid, "request body is not a valid JSON envelope: %s", jsonProblem(err))
-	}
-	if dec.More() {
-		return in, 0, fault.New(fault.ErrInvalid, "request body must hold exactly one JSON object")
 	}
 	ts, err := timestamp(in.Timestamp)
 	if err != nil {

@@ -30,20 +30,14 @@ type Config struct {
 	Ready func() bool
 	// MaxBody bounds a publish or API request body (default 64 KiB).
 	MaxBody int64
-	// Heartbeat is the idle interval after which an SSE comment is sent
-	// (default 15s).
-	Heartbeat time.Duration
 	// Retry is the reconnect delay suggested to EventSource (default 2s).
 	Retry time.Duration
-	// WriteTimeout bounds one SSE write to a client (default 15s); a client
-	// that reads nothing for that long is disconnected.
-	WriteTimeout time.Duration
 	// SendBuffer caps the kernel send buffer of each SSE socket (default
 	// 64 KiB), so a client that stops reading pins little memory and is
-	// found out quickly by the write timeout.
+	// found out quickly by the pool's write timeout.
 	SendBuffer int
-	// SSE, if set, takes over subscriber connections after their headers
-	// (see package sse); without it each stream is served by its handler.
+	// SSE takes over subscriber connections after their headers (see
+	// package sse). Required.
 	SSE *sse.Server
 	// Extra mounts more handlers (Studio, SDK, examples) on the mux.
 	Extra func(mux *http.ServeMux)
@@ -60,17 +54,11 @@ func New(cfg Config) *API {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 64 << 10
 	}
-	if cfg.Heartbeat <= 0 {
-		cfg.Heartbeat = 15 * time.Second
-	}
 	if cfg.Retry <= 0 {
 		cfg.Retry = 2 * time.Second
 	}
 	if cfg.SendBuffer <= 0 {
 		cfg.SendBuffer = 64 << 10
-	}
-	if cfg.WriteTimeout <= 0 {
-		cfg.WriteTimeout = 15 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -3,15 +3,12 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
-	"time"
 
 	"github.com/tidings/tidings/internal/channel"
-	"github.com/tidings/tidings/internal/hub"
+	"github.com/tidings/tidings/internal/fault"
 )
 
 // subscribe serves GET /subscribe/{stream}: an SSE stream that starts with
@@ -38,23 +35,20 @@ func (a *API) subscribe(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache, no-transform")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer
-	if a.cfg.SSE != nil && r.ProtoMajor == 1 {
-		if a.attach(w, r, sess) {
-			return
-		}
+	if !a.attach(w, sess) {
+		a.cfg.Channel.Leave(sess)
+		a.writeError(w, r, errNoHijack)
 	}
-	defer a.cfg.Channel.Leave(sess)
-	capSendBuffer(r.Context(), a.cfg.SendBuffer)
-	h.Set("Connection", "keep-alive")
-	w.WriteHeader(http.StatusOK)
-	a.stream(w, r, sess.Sub)
 }
+
+// errNoHijack: the SSE writer pool needs the raw HTTP/1.1 connection.
+var errNoHijack = fault.New(fault.ErrInvalid, "event streams are served over HTTP/1.1 only")
 
 // attach hands the connection to the SSE writer pool: the response is
 // written by hand (status, headers, then events until either side closes)
 // and this handler's goroutine and buffers are released. It reports false,
 // having written nothing, if the connection cannot be taken over.
-func (a *API) attach(w http.ResponseWriter, r *http.Request, sess *channel.Session) bool {
+func (a *API) attach(w http.ResponseWriter, sess *channel.Session) bool {
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		return false
@@ -73,67 +67,6 @@ func (a *API) attach(w http.ResponseWriter, r *http.Request, sess *channel.Sessi
 	head.WriteString("\n\n")
 	a.cfg.SSE.Attach(nc, sess.Sub, head.Bytes(), func() { a.cfg.Channel.Leave(sess) })
 	return true
-}
-
-// stream writes sub's events until the client goes away or the server
-// closes the subscription. Whatever has queued up is coalesced into one
-// write and one flush.
-func (a *API) stream(w http.ResponseWriter, r *http.Request, sub *hub.Subscriber) {
-	rc := http.NewResponseController(w)
-	buf := make([]byte, 0, 512)
-	buf = append(buf, "retry: "...)
-	buf = strconv.AppendInt(buf, a.cfg.Retry.Milliseconds(), 10)
-	buf = append(buf, "\n\n"...)
-
-	var events []*hub.Event
-	wake := sub.WakeChan()
-	sub.Signal() // anything queued before the channel existed
-	idle := time.NewTimer(a.cfg.Heartbeat)
-	defer idle.Stop()
-	for {
-		var closed bool
-		events, closed, _ = sub.Drain(events)
-		for _, ev := range events {
-			buf = ev.AppendTo(buf, sub.IDPrefix())
-		}
-		clear(events)
-		if len(buf) > 0 {
-			_ = rc.SetWriteDeadline(time.Now().Add(a.cfg.WriteTimeout))
-			_, err := w.Write(buf)
-			if err == nil {
-				err = rc.Flush()
-			}
-			if err != nil {
-				if errors.Is(err, os.ErrDeadlineExceeded) {
-					// Not reading for WriteTimeout is being too slow too.
-					sub.Close(hub.ReasonSlow, nil)
-				}
-				return
-			}
-			// Large bursts should not pin a large buffer per connection.
-			if cap(buf) > 64<<10 {
-				buf = make([]byte, 0, 512)
-			}
-			buf = buf[:0]
-			idle.Reset(a.cfg.Heartbeat)
-		}
-		if closed {
-			if _, reason := sub.Closed(); reason == hub.ReasonSlow {
-				// Its queue was dropped; say why, if the socket takes it.
-				_ = rc.SetWriteDeadline(time.Now().Add(time.Second))
-				_, _ = w.Write(channel.ClosingNotice(sub.Stream, reason).AppendTo(nil, nil))
-				_ = rc.Flush()
-			}
-			return
-		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-wake:
-		case <-idle.C:
-			buf = append(buf, hub.Heartbeat...)
-		}
-	}
 }
 
 // publish serves POST /publish/{stream}?token=…
@@ -155,8 +88,13 @@ func (a *API) publish(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, reply{Code: http.StatusOK, Message: "OK"})
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(okBody)
 }
+
+// okBody answers every accepted publish; encoded once.
+var okBody = []byte(`{"code":200,"message":"OK"}` + "\n")
 
 func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
 	if !a.cfg.Ready() {

@@ -49,19 +49,6 @@ func (s *Subscriber) IDPrefix() []byte { return s.idPrefix }
 // Signal after setting it, in case events were queued before.
 func (s *Subscriber) OnReady(fn func()) { s.ready.Store(&fn) }
 
-// WakeChan returns a channel signalled on every OnReady cue, for writers
-// that wait in a select.
-func (s *Subscriber) WakeChan() <-chan struct{} {
-	ch := make(chan struct{}, 1)
-	s.OnReady(func() {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	})
-	return ch
-}
-
 func (s *Subscriber) signal() {
 	if fn := s.ready.Load(); fn != nil {
 		(*fn)()

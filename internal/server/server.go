@@ -176,7 +176,7 @@ func (s *Server) build(ctx context.Context) error {
 	})
 	s.api = httpapi.New(httpapi.Config{
 		Channel: s.channel, Streams: s.streams, Widgets: s.widgets, Accounts: s.accounts, SSE: s.sse,
-		Logger: s.log, Ready: s.eng.Ready, MaxBody: s.cfg.MaxBody, Heartbeat: s.cfg.Heartbeat, WriteTimeout: s.cfg.WriteTimeout,
+		Logger: s.log, Ready: s.eng.Ready, MaxBody: s.cfg.MaxBody,
 		Extra: web.New(s.webConfig()).Mount, // landing page, SDK, examples
 	})
 	return nil
@@ -252,7 +252,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
-		ConnContext:       httpapi.ConnContext,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
