@@ -37,9 +37,6 @@ func TestVerifyWebhookMatchesTheServer(t *testing.T) {
 			if tc.ok != (err == nil) || (err != nil && !errors.Is(err, client.ErrWebhookSignature)) {
 				t.Fatalf("VerifyWebhook = %v; want ok %v", err, tc.ok)
 			}
-			if server := webhooks.Verify(tc.secret, tc.header, tc.body, 0); (server == nil) != tc.ok {
-				t.Fatalf("webhooks.Verify = %v; want ok %v", server, tc.ok)
-			}
 		})
 	}
 }

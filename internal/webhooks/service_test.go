@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings/tidings/client"
 	"github.com/tidings/tidings/internal/channel"
 	"github.com/tidings/tidings/internal/engine"
 	"github.com/tidings/tidings/internal/fault"
@@ -167,7 +168,7 @@ func TestServiceDeliversSignedCallsAndReports(t *testing.T) {
 	}
 	reqs, bodies, _ := rcv.seen()
 	req, body := reqs[0], bodies[0]
-	if err := webhooks.Verify(secret, req.Header.Get(webhooks.SignatureHeader), body, time.Minute); err != nil {
+	if err := client.VerifyWebhook(secret, req.Header.Get(webhooks.SignatureHeader), body, time.Minute); err != nil {
 		t.Fatalf("signature: %v", err)
 	}
 	var p webhooks.Payload
