@@ -119,13 +119,7 @@ func TestWebhookDeliveriesSurviveKill9(t *testing.T) {
 		}
 	}
 	// Each has been tried and failed: it is queued for another attempt.
-	deadline := time.Now().Add(5 * time.Second)
-	for distinct(rcv.seen()) < jobs {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d deliveries tried", distinct(rcv.seen()), jobs)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitTried(t, rcv, jobs)
 	lastID := sub.LastEventID()
 	p.kill()
 	sub.Close()
@@ -152,6 +146,18 @@ func TestWebhookDeliveriesSurviveKill9(t *testing.T) {
 		if !ok[id] {
 			t.Fatalf("delivery %s reported done but not received after the restart", id)
 		}
+	}
+}
+
+// waitTried waits until the receiver has seen jobs distinct deliveries.
+func waitTried(t *testing.T, rcv *hookReceiver, jobs int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for distinct(rcv.seen()) < jobs {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d deliveries tried", distinct(rcv.seen()), jobs)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -189,13 +195,7 @@ func TestWebhookClusterTakesOver(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for distinct(rcv.seen()) < jobs {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d deliveries tried", distinct(rcv.seen()), jobs)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitTried(t, rcv, jobs)
 	lastID := sub.LastEventID()
 	sub.Close()
 	a.stop() // the node the requester used goes away
