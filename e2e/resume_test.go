@@ -215,11 +215,13 @@ func TestRecoveryStorm(t *testing.T) {
 
 	wait := followAll(ctx, proxy.URL, stream, subscribers, messages)
 	stopCuts := make(chan struct{})
-	cuts := 0
+	cutsDone := make(chan int)
 	go func() {
+		cuts := 0
 		for {
 			select {
 			case <-stopCuts:
+				cutsDone <- cuts
 				return
 			case <-time.After(150 * time.Millisecond):
 				cuts += proxy.cut()
@@ -234,6 +236,7 @@ func TestRecoveryStorm(t *testing.T) {
 	}
 	followers, errs := wait()
 	close(stopCuts)
+	cuts := <-cutsDone
 	for i, f := range followers {
 		if errs[i] != nil {
 			t.Fatalf("subscriber %d: %v", i, errs[i])
