@@ -121,7 +121,7 @@ Try it with curl:
     -d '{"type":"broadcast","widget_key":"%[3]s","message":{"username":"me","type":"chat","message_text":"hello"}}'
 
   # or follow the stream with the CLI
-  TIDINGS_API_KEY=%[4]s go run ./cmd/tidings tail %[2]d
+  TIDINGS_API_KEY=%[4]s go run ./cmd/tidings tail --server %[1]s %[2]d
 
 `, u, d.StreamID, d.WidgetKey, d.APIKey)
 	return nil
