@@ -1,7 +1,7 @@
 // The banner of the tutorial, written with the Tidings SDK: every click on the
 // banner is broadcast with the user id and the time, so the logs page can
 // list it. The message keeps the tutorial's shape.
-import { start, showStatus, describe, report, keepQuery, newId } from '../shared/setup.js';
+import { start, connectWithStatus, report, keepQuery, newId } from '../shared/setup.js';
 
 const banner = document.getElementById('banner');
 
@@ -9,20 +9,7 @@ async function connect() {
   keepQuery('a.keep');
   const app = await start();
   if (!app) return null;
-  showStatus('Connecting…');
-  try {
-    const ch = await app.Tidings.connect(app.config);
-    const refresh = () => showStatus(describe(ch));
-    refresh();
-    ch.on('state', refresh);
-    ch.on('viewers', refresh);
-    ch.on('ended', ({ message }) => showStatus(message));
-    ch.on('error', report);
-    return ch;
-  } catch (err) {
-    report(err);
-    return null;
-  }
+  return connectWithStatus(app);
 }
 
 const ready = connect();

@@ -1,7 +1,7 @@
 // The logs page of the banner tutorial, written with the Tidings SDK: every
 // banner click stored in the stream, with the user and a readable time, and
 // a counter; new clicks appear live.
-import { start, showStatus, describe, report, keepQuery } from '../shared/setup.js';
+import { start, connectWithStatus, report, keepQuery } from '../shared/setup.js';
 import { follow } from '../shared/feed.js';
 
 const logs = document.getElementById('logs');
@@ -30,20 +30,8 @@ async function main() {
   keepQuery('a.keep');
   const app = await start();
   if (!app) return;
-  showStatus('Connecting…');
-  let ch;
-  try {
-    ch = await app.Tidings.connect(app.config);
-  } catch (err) {
-    report(err);
-    return;
-  }
-  const refresh = () => showStatus(describe(ch));
-  refresh();
-  ch.on('state', refresh);
-  ch.on('viewers', refresh);
-  ch.on('ended', ({ message }) => showStatus(message));
-  ch.on('error', report);
+  const ch = await connectWithStatus(app);
+  if (!ch) return;
   await follow(ch, { accept: isClick, add: addClick, clear, failed: report });
 }
 

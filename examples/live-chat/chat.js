@@ -2,7 +2,7 @@
 // message form, a live list, and the full history after a reload or in a new
 // tab. Messages keep the tutorial's shape ({username, type: 'chat',
 // message_text}), so tutorial-style pages on the same stream see them too.
-import { start, showStatus, describe, report, keepQuery, newId } from '../shared/setup.js';
+import { start, connectWithStatus, report, keepQuery, newId } from '../shared/setup.js';
 import { follow } from '../shared/feed.js';
 
 const list = document.getElementById('list');
@@ -30,24 +30,9 @@ async function main() {
   usernameField.value = localStorage.getItem('tidings-chat-username') || '';
   const app = await start();
   if (!app) return;
-  showStatus('Connecting…');
-  let ch;
-  try {
-    ch = await app.Tidings.connect(app.config);
-  } catch (err) {
-    report(err);
-    return;
-  }
-  const refresh = () => showStatus(describe(ch));
-  refresh();
-  ch.on('state', refresh);
-  ch.on('viewers', refresh);
-  ch.on('resumed', refresh);
-  ch.on('ended', ({ message }) => {
-    showStatus(message);
-    sendButton.disabled = true;
-  });
-  ch.on('error', report);
+  const ch = await connectWithStatus(app);
+  if (!ch) return;
+  ch.on('ended', () => { sendButton.disabled = true; });
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

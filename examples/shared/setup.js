@@ -93,6 +93,28 @@ export function report(err) {
   alert(text);
 }
 
+/**
+ * Connects to the configured stream and keeps the status line current
+ * (state, viewers, stream end); failures are reported to the user.
+ * Resolves with the channel, or null when there is none.
+ */
+export async function connectWithStatus(app) {
+  showStatus('Connecting…');
+  let ch;
+  try {
+    ch = await app.Tidings.connect(app.config);
+  } catch (err) {
+    report(err);
+    return null;
+  }
+  const refresh = () => showStatus(describe(ch));
+  refresh();
+  for (const event of ['state', 'viewers', 'resumed']) ch.on(event, refresh);
+  ch.on('ended', ({ message }) => showStatus(message));
+  ch.on('error', report);
+  return ch;
+}
+
 /** Makes links to the other pages keep this page's configuration. */
 export function keepQuery(selector) {
   for (const a of document.querySelectorAll(selector)) a.search = location.search;

@@ -232,6 +232,22 @@ func parseWithArgs(fs *flag.FlagSet, args []string, names ...string) ([]string, 
 	return pos, nil
 }
 
+// idCommand parses the flags of a command whose only argument is an "ID"
+// (a stream or widget) and returns a management client.
+func (e *env) idCommand(name string, args []string) (*client.Client, int64, error) {
+	fs := e.flagSet(name, "ID")
+	pos, err := parseWithArgs(fs, args, "ID")
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := parseID(pos[0])
+	if err != nil {
+		return nil, 0, err
+	}
+	c, err := e.client(true)
+	return c, id, err
+}
+
 // parseID parses a numeric stream or widget id.
 func parseID(s string) (int64, error) {
 	id, err := strconv.ParseInt(s, 10, 64)

@@ -51,16 +51,7 @@ func streamsList(e *env, args []string) error {
 
 // streamsGet implements "streams get ID".
 func streamsGet(e *env, args []string) error {
-	fs := e.flagSet("streams get", "ID")
-	pos, err := parseWithArgs(fs, args, "ID")
-	if err != nil {
-		return err
-	}
-	id, err := parseID(pos[0])
-	if err != nil {
-		return err
-	}
-	c, err := e.client(true)
+	c, id, err := e.idCommand("streams get", args)
 	if err != nil {
 		return err
 	}
@@ -89,16 +80,7 @@ func streamsGet(e *env, args []string) error {
 // streamsAction returns the implementation of "streams prepare|start|end".
 func streamsAction(action string) func(e *env, args []string) error {
 	return func(e *env, args []string) error {
-		fs := e.flagSet("streams "+action, "ID")
-		pos, err := parseWithArgs(fs, args, "ID")
-		if err != nil {
-			return err
-		}
-		id, err := parseID(pos[0])
-		if err != nil {
-			return err
-		}
-		c, err := e.client(true)
+		c, id, err := e.idCommand("streams "+action, args)
 		if err != nil {
 			return err
 		}

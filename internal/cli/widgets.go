@@ -65,7 +65,7 @@ func widgetsList(e *env, args []string) error {
 
 // widgetsGet implements "widgets get ID".
 func widgetsGet(e *env, args []string) error {
-	c, id, err := e.widgetCommand("widgets get", args)
+	c, id, err := e.idCommand("widgets get", args)
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func updateParams(fs *flag.FlagSet, name, summary, description string, hosts []s
 
 // widgetsDelete implements "widgets delete ID".
 func widgetsDelete(e *env, args []string) error {
-	c, id, err := e.widgetCommand("widgets delete", args)
+	c, id, err := e.idCommand("widgets delete", args)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func widgetsDelete(e *env, args []string) error {
 
 // widgetsKey implements "widgets key ID".
 func widgetsKey(e *env, args []string) error {
-	c, id, err := e.widgetCommand("widgets key", args)
+	c, id, err := e.idCommand("widgets key", args)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func widgetsKey(e *env, args []string) error {
 
 // widgetsWebhookSecret implements "widgets webhook-secret ID".
 func widgetsWebhookSecret(e *env, args []string) error {
-	c, id, err := e.widgetCommand("widgets webhook-secret", args)
+	c, id, err := e.idCommand("widgets webhook-secret", args)
 	if err != nil {
 		return err
 	}
@@ -202,22 +202,6 @@ func widgetsWebhookSecret(e *env, args []string) error {
 	}
 	_, err = fmt.Fprintln(e.stdout, w.WebhookSecret)
 	return err
-}
-
-// widgetCommand parses the "ID" argument shared by several commands and
-// returns a management client.
-func (e *env) widgetCommand(name string, args []string) (*client.Client, int64, error) {
-	fs := e.flagSet(name, "ID")
-	pos, err := parseWithArgs(fs, args, "ID")
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := parseID(pos[0])
-	if err != nil {
-		return nil, 0, err
-	}
-	c, err := e.client(true)
-	return c, id, err
 }
 
 // printWidget prints one widget as a one-row table or a JSON object.

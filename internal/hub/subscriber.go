@@ -45,8 +45,8 @@ func (s *Subscriber) IDPrefix() []byte { return s.idPrefix }
 
 // OnReady sets fn to be called, outside the mailbox's lock, whenever events
 // are queued or the mailbox closes: the writer's cue to drain it. fn must
-// be cheap and must not block; it is called on the fan-out path. Call
-// Signal after setting it, in case events were queued before.
+// be cheap and must not block; it is called on the fan-out path. Events
+// queued before it was set get no cue: the writer drains once on start.
 func (s *Subscriber) OnReady(fn func()) { s.ready.Store(&fn) }
 
 func (s *Subscriber) signal() {
@@ -54,9 +54,6 @@ func (s *Subscriber) signal() {
 		(*fn)()
 	}
 }
-
-// Signal gives the ready cue now, e.g. to a writer that starts late.
-func (s *Subscriber) Signal() { s.signal() }
 
 // push queues ev. On overflow the subscriber is closed as too slow and its
 // queue dropped, so one stuck client costs at most its limits of memory and

@@ -172,7 +172,7 @@ func (s *Server) build(ctx context.Context) error {
 	s.sse = sse.New(sse.Config{
 		Heartbeat: s.cfg.Heartbeat, WriteTimeout: s.cfg.WriteTimeout,
 		Pace: s.cfg.WritePace, MaxDelay: s.cfg.WriteMaxDelay,
-		Notice: channel.ClosingNotice, Logger: s.log,
+		Notice: channel.ClosingNotice,
 	})
 	s.api = httpapi.New(httpapi.Config{
 		Channel: s.channel, Streams: s.streams, Widgets: s.widgets, Accounts: s.accounts, SSE: s.sse,

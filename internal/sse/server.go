@@ -2,7 +2,6 @@ package sse
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"runtime"
 	"sync"
@@ -34,7 +33,6 @@ type Config struct {
 	// Notice returns the last event sent to a subscriber closed for reason
 	// (may be nil).
 	Notice func(stream int64, reason string) *hub.Event
-	Logger *slog.Logger
 }
 
 // Server writes the events of attached connections.
@@ -66,9 +64,6 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxDelay <= 0 {
 		cfg.MaxDelay = 100 * time.Millisecond
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, conns: map[*conn]struct{}{}, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	for range cfg.Workers {
