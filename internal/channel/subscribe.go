@@ -76,6 +76,14 @@ func (s *Service) resume(ctx context.Context, streamID int64, user string, seq u
 	head = append(head, hub.NewNotice(envelope.System(streamID, user, map[string]any{
 		"event": "resumed", "user_id": user, "token": renew,
 	}).Encode()))
+	// Read first, then check retention: a message trimmed between the two
+	// is then either in the replay or reported, never silently missing.
+	recs, err := s.cfg.Log.Range(ctx, streamID, user, seq, upTo)
+	if err != nil {
+		s.log.Warn("channel: reading missed messages", "stream", streamID, "after", seq, "err", err)
+		s.hub.Leave(sub)
+		return nil, fault.Errorf(fault.ErrUnavailable, "could not read missed messages; retry shortly")
+	}
 	lost, err := s.gap(ctx, streamID, user, seq)
 	if err != nil {
 		s.hub.Leave(sub)
@@ -86,12 +94,6 @@ func (s *Service) resume(ctx context.Context, streamID int64, user string, seq u
 			"event":   "messages_lost",
 			"message": "some messages were removed from history before you reconnected; request the history again",
 		}).Encode()))
-	}
-	recs, err := s.cfg.Log.Range(ctx, streamID, user, seq, upTo)
-	if err != nil {
-		s.log.Warn("channel: reading missed messages", "stream", streamID, "after", seq, "err", err)
-		s.hub.Leave(sub)
-		return nil, fault.Errorf(fault.ErrUnavailable, "could not read missed messages; retry shortly")
 	}
 	for _, r := range recs {
 		head = append(head, hub.NewEvent(r.Seq, r.Data))

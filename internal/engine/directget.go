@@ -70,6 +70,40 @@ func (e *Engine) readSubject(ctx context.Context, subject string, from uint64) (
 	}
 }
 
+// extent is what a subject holds: its oldest sequence and its message count.
+type extent struct {
+	First, Count uint64
+}
+
+// extents returns, for each subject filter, the oldest retained sequence and
+// the number of messages, with one single-message direct get each.
+func (e *Engine) extents(ctx context.Context, subjects []string) ([]extent, error) {
+	inbox := e.nc.NewRespInbox()
+	sub, err := e.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, fmt.Errorf("engine: extents: %w", err)
+	}
+	defer sub.Unsubscribe()
+	api := "$JS.API.DIRECT.GET." + messagesStream
+	out := make([]extent, len(subjects))
+	var discard []Record
+	for i, subj := range subjects {
+		req, _ := json.Marshal(directGetRequest{Seq: 1, NextFor: subj, Batch: 1})
+		if err := e.nc.PublishRequest(api, inbox, req); err != nil {
+			return nil, fmt.Errorf("engine: extent of %s: %w", subj, err)
+		}
+		pending, first, got, err := e.readBatch(ctx, sub, &discard)
+		if err != nil {
+			return nil, fmt.Errorf("engine: extent of %s: %w", subj, err)
+		}
+		if got > 0 {
+			out[i] = extent{First: first, Count: uint64(got) + pending}
+		}
+		discard = discard[:0]
+	}
+	return out, nil
+}
+
 // readBatch collects one batch's messages up to its end-of-batch marker and
 // returns the number still pending after it and the last sequence read.
 func (e *Engine) readBatch(ctx context.Context, sub *nats.Subscription, out *[]Record) (pending, last uint64, got int, err error) {

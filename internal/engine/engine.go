@@ -61,6 +61,9 @@ func (c *Config) defaults() {
 	if c.DuplicateWindow <= 0 {
 		c.DuplicateWindow = 2 * time.Minute
 	}
+	// JetStream refuses a duplicate window longer than the age limit; a key
+	// cannot outlive the message it deduplicates anyway.
+	c.DuplicateWindow = min(c.DuplicateWindow, c.HistoryMaxAge)
 	if c.Name == "" {
 		c.Name = "tidings"
 	}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -179,29 +178,33 @@ func (e *Engine) Range(ctx context.Context, stream int64, user string, after, up
 // a subject below its limit has never been trimmed past `after` (a trimmed
 // subject stays at the limit until age removes more). Only a subject whose
 // oldest retained message is beyond after+1 can have lost something.
+//
+// Every resume asks this, so it uses direct gets only: a stream info request
+// per reconnect goes through the JetStream API queue, which a reconnect
+// storm floods until publishes stall behind it.
 func (e *Engine) Lost(ctx context.Context, stream int64, user string, after uint64) (bool, error) {
-	subjects := []string{broadcastSubject(stream), privateSubject(stream, user)}
-	info, err := e.msgs.Info(ctx, jetstream.WithSubjectFilter(messagesPrefix+strconv.FormatInt(stream, 10)+".>"))
+	ext, err := e.extents(ctx, []string{messagesPrefix + ">", broadcastSubject(stream), privateSubject(stream, user)})
 	if err != nil {
-		return false, fmt.Errorf("engine: message stream info: %w", err)
+		return false, err
 	}
-	aged := info.State.FirstSeq > after+1
-	for _, subj := range subjects {
-		m, err := e.msgs.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(subj))
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			// Nothing retained: lost only if something was there and aged.
-			if aged && info.State.LastSeq > after {
+	log, subjects := ext[0], ext[1:]
+	aged := log.Count > 0 && log.First > after+1
+	if log.Count == 0 {
+		// An empty log lost everything it ever held past `after`.
+		last, err := e.LastSeq(ctx)
+		if err != nil {
+			return false, err
+		}
+		aged = last > after
+	}
+	for _, x := range subjects {
+		switch {
+		case x.Count == 0:
+			if aged {
 				return true, nil
 			}
-			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("engine: first message of %s: %w", subj, err)
-		}
-		if m.Sequence <= after+1 {
-			continue
-		}
-		if aged || int64(info.State.Subjects[subj]) >= e.cfg.HistoryMaxMsgs {
+		case x.First <= after+1:
+		case aged || int64(x.Count) >= e.cfg.HistoryMaxMsgs:
 			return true, nil
 		}
 	}
