@@ -83,8 +83,25 @@ func checkExactlyOnce(t *testing.T, who string, got []client.Envelope, typ strin
 	}
 }
 
+// resumeSources are the two places a resume reads missed messages from: the
+// node's in-memory buffer of each stream's newest messages, and the engine
+// (the buffer disabled, as for a gap older than the buffer).
+var resumeSources = []struct {
+	name string
+	cfg  server.Config
+}{
+	{"from memory", server.Config{}},
+	{"from the engine", server.Config{ResumeBuffer: -1}},
+}
+
 func TestResumeAfterConnectionCut(t *testing.T) {
-	n := startNode(t, server.Config{})
+	for _, src := range resumeSources {
+		t.Run(src.name, func(t *testing.T) { testResumeAfterConnectionCut(t, src.cfg) })
+	}
+}
+
+func testResumeAfterConnectionCut(t *testing.T, cfg server.Config) {
+	n := startNode(t, cfg)
 	stream, w := liveStream(t, n.admin())
 	proxy := newCutter(t, n.URL)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -206,8 +223,17 @@ func (f *follower) resumeFrom(ctx context.Context, last string, want int) error 
 }
 
 func TestRecoveryStorm(t *testing.T) {
+	for _, src := range resumeSources {
+		t.Run(src.name, func(t *testing.T) { testRecoveryStorm(t, src.cfg) })
+	}
+}
+
+func testRecoveryStorm(t *testing.T, cfg server.Config) {
 	const subscribers, messages = 50, 2000
-	n := startNode(t, server.Config{})
+	// History must hold them all: a follower that falls behind by more than
+	// the history limit has really lost messages.
+	cfg.HistoryMaxMsgs = messages
+	n := startNode(t, cfg)
 	stream, w := liveStream(t, n.admin())
 	proxy := newCutter(t, n.URL)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
@@ -250,7 +276,8 @@ func TestRecoveryStorm(t *testing.T) {
 }
 
 func TestGapBeyondRetentionIsSignalled(t *testing.T) {
-	n := startNode(t, server.Config{HistoryMaxMsgs: 5})
+	// The gap must be read from the engine: no in-memory buffer.
+	n := startNode(t, server.Config{HistoryMaxMsgs: 5, ResumeBuffer: -1})
 	stream, w := liveStream(t, n.admin())
 	ctx := context.Background()
 	pub := subscribe(t, n.anon(), stream)
@@ -290,7 +317,7 @@ func TestGapBeyondRetentionIsSignalled(t *testing.T) {
 			}
 			events = append(events, e.Type+":"+m.Event+messageN(e))
 		}
-		want := []string{"system:resumed", "system:messages_lost", "broadcast:#15", "broadcast:#16", "broadcast:#17", "broadcast:#18", "broadcast:#19"}
+		want := []string{"system:resumed", "broadcast:#15", "broadcast:#16", "broadcast:#17", "broadcast:#18", "broadcast:#19", "system:messages_lost"}
 		if fmt.Sprint(events) != fmt.Sprint(want) {
 			t.Fatalf("resume events %v; want %v", events, want)
 		}
@@ -403,5 +430,49 @@ func TestHeartbeat(t *testing.T) {
 	}
 	if beats < 2 {
 		t.Fatalf("lines %q; want heartbeat comments on an idle stream", lines)
+	}
+}
+
+// A client away for longer than the in-memory buffer holds is replayed from
+// the engine in chunks, privates included, then continues live.
+func TestResumeLongGap(t *testing.T) {
+	for _, src := range resumeSources {
+		t.Run(src.name, func(t *testing.T) {
+			// Within the default history limit (1000), beyond the buffer (256).
+			const broadcasts, privates = 900, 18
+			n := startNode(t, src.cfg)
+			stream, w := liveStream(t, n.admin())
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			away := subscribe(t, n.anon(), stream)
+			f := &follower{c: n.anon(), stream: stream, userID: away.UserID(), inits: 1}
+			last := away.LastEventID()
+			away.Close()
+			pub := subscribe(t, n.anon(), stream)
+			for i := 0; i < broadcasts; i++ {
+				if err := pub.Broadcast(ctx, w.Key, map[string]int{"n": i}); err != nil {
+					t.Fatal(err)
+				}
+				if i%50 == 0 {
+					if err := pub.SendPrivate(ctx, w.Key, f.userID, map[string]int{"n": i / 50}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			done := make(chan error, 1)
+			go func() { done <- f.resumeFrom(ctx, last, broadcasts+privates+1) }()
+			// One more, live, while (or after) the replay is written.
+			if err := pub.Broadcast(ctx, w.Key, map[string]int{"n": broadcasts}); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			checkExactlyOnce(t, "returning subscriber", f.content, client.TypeBroadcast, broadcasts+1)
+			checkExactlyOnce(t, "returning subscriber", f.content, client.TypePrivate, privates)
+			if f.lostNote != 0 {
+				t.Errorf("%d loss notices; nothing was trimmed", f.lostNote)
+			}
+		})
 	}
 }

@@ -62,6 +62,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.Int64Var(&cfg.MaxBody, "max-body", envInt("MAX_BODY", 64<<10), "largest publish body in bytes (env TIDINGS_MAX_BODY)")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", envDur("HEARTBEAT", 15*time.Second), "SSE heartbeat interval on idle streams (env TIDINGS_HEARTBEAT)")
 	fs.IntVar(&cfg.QueueSize, "queue", int(envInt("QUEUE", 4096)), "events queued per subscriber before it is disconnected as too slow (env TIDINGS_QUEUE)")
+	resumeBuffer := fs.Int("resume-buffer", int(envInt("RESUME_BUFFER", 256)), "newest messages per stream kept in memory so reconnecting clients resume without reading the engine; 0: none (env TIDINGS_RESUME_BUFFER)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", envDur("SHUTDOWN_TIMEOUT", 10*time.Second), "bound on graceful shutdown (env TIDINGS_SHUTDOWN_TIMEOUT)")
 	webhookFlags(fs, &cfg.Webhooks, env)
 	fs.Float64Var(&cfg.WritePace, "write-pace", envFloat("WRITE_PACE", 4), "under load, writers wait this many times the length of their last pass so events batch per connection; negative: never wait (env TIDINGS_WRITE_PACE)")
@@ -73,6 +74,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	cfg.ResumeBuffer = *resumeBuffer
+	if cfg.ResumeBuffer == 0 {
+		cfg.ResumeBuffer = -1
 	}
 	switch *sync {
 	case "default", "":

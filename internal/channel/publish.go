@@ -137,17 +137,16 @@ func (s *Service) sendHistory(ctx context.Context, streamID int64, user string) 
 		s.log.Error("channel: read history", "stream", streamID, "err", err)
 		return fault.New(fault.ErrUnavailable, "history could not be read; retry shortly")
 	}
-	// Messages the node's tail has not handed to the hub yet will reach the
-	// user live right after this reply: leave them out, or the user would
-	// get them twice.
-	tail := s.hub.TailSeq()
-	items := make([][]byte, 0, len(recs))
-	for _, r := range recs {
-		if r.Seq <= tail {
-			items = append(items, r.Data)
-		}
+	// The reply holds every stored broadcast, also those the tail has not
+	// handed to the hub yet; the hub then leaves them out of the live
+	// events, so the user gets each once and the history is complete.
+	items := make([][]byte, len(recs))
+	var covered uint64
+	for i, r := range recs {
+		items[i] = r.Data
+		covered = r.Seq
 	}
-	s.hub.Notify(streamID, user, hub.NewNotice(envelope.Reply(streamID, user, items).Encode()))
+	s.hub.Reply(streamID, user, hub.NewNotice(envelope.Reply(streamID, user, items).Encode()), covered)
 	return nil
 }
 

@@ -22,7 +22,7 @@ type Log interface {
 	LastSeq(ctx context.Context) (uint64, error)
 	Tail(ctx context.Context, after uint64, fn func(store.Record)) error
 	History(ctx context.Context, stream int64) ([]store.Record, error)
-	Range(ctx context.Context, stream int64, user string, after, upTo uint64) ([]store.Record, error)
+	Range(ctx context.Context, stream int64, user string, after, upTo uint64, max int) ([]store.Record, error)
 	Lost(ctx context.Context, stream int64, user string, after uint64) (bool, error)
 }
 
@@ -42,6 +42,8 @@ type Config struct {
 	TokenTTL          time.Duration // subscriber token lifetime (default 24h)
 	QueueSize         int           // per-subscriber queue bound (default 4096 events)
 	QueueBytes        int           // per-subscriber queue bound (default 4 MiB)
+	ResumeBuffer      int           // newest messages per stream kept in memory for resumes (default 256; negative: none)
+	ResumeBufferBytes int           // and their bytes per stream (default 512 KiB)
 	PresenceInterval  time.Duration // viewer-count coalescing window (default 200ms)
 	PresenceHeartbeat time.Duration // (default 2s)
 }
@@ -52,6 +54,7 @@ type Service struct {
 	log      *slog.Logger
 	hub      *hub.Hub
 	presence *presence.Tracker
+	recent   *recent
 	stats    stats
 	runCtx   context.Context // ends with Run's context: bounds background work
 }
@@ -76,10 +79,19 @@ func New(cfg Config) *Service {
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 4096
 	}
+	if cfg.ResumeBuffer == 0 {
+		cfg.ResumeBuffer = 256
+	}
+	if cfg.ResumeBufferBytes <= 0 {
+		cfg.ResumeBufferBytes = 512 << 10
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, hub: hub.New(0), runCtx: context.Background()}
+	s := &Service{
+		cfg: cfg, log: cfg.Logger, hub: hub.New(0), runCtx: context.Background(),
+		recent: newRecent(cfg.ResumeBuffer, cfg.ResumeBufferBytes),
+	}
 	s.presence = presence.New(presence.Config{
 		Node:     cfg.Node,
 		Signals:  cfg.Signals,
@@ -107,6 +119,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	s.hub.Advance(last)
+	s.recent.begin(last)
 	if err := s.cfg.Log.Tail(ctx, last, s.deliver); err != nil {
 		return err
 	}
@@ -124,8 +137,10 @@ func (s *Service) deliver(r store.Record) {
 	ev := hub.NewEvent(r.Seq, r.Data)
 	switch r.Kind {
 	case store.KindBroadcast:
+		s.recent.add(r, ev)
 		s.hub.Deliver(r.Stream, "", ev)
 	case store.KindPrivate:
+		s.recent.add(r, ev)
 		s.hub.Deliver(r.Stream, r.ToUser, ev)
 	default:
 		s.hub.Advance(r.Seq)
@@ -138,6 +153,7 @@ func (s *Service) announceViewers(stream int64, viewers int) {
 }
 
 func (s *Service) streamEnded(st streams.Stream) {
+	s.recent.forget(st.ID)
 	env := envelope.System(st.ID, "", map[string]any{
 		"event":   "stream_ended",
 		"message": fmt.Sprintf("stream %d has ended; the channel is closed", st.ID),

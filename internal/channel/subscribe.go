@@ -17,6 +17,21 @@ import (
 type Session struct {
 	Sub     *hub.Subscriber
 	Resumed bool
+	// replay, when set, still has to read missed messages from the engine;
+	// cancel stops it.
+	replay func()
+	cancel context.CancelFunc
+}
+
+// Replay writes what a resumed client missed, if it was not all at hand
+// when it subscribed: the caller attaches the connection first, so the
+// client gets the response at once and the replay streams as it is read.
+// It returns when the replay is queued or has failed (the subscriber is
+// then closed with a reason, and the client resumes from what it got).
+func (sess *Session) Replay() {
+	if sess.replay != nil {
+		sess.replay()
+	}
 }
 
 // liveStream returns the stream if its channel is open, else the error a
@@ -44,13 +59,13 @@ func newUserID() string {
 // Subscribe opens a subscription to stream. With a usable lastEventID the
 // user's identity is kept and missed messages are replayed instead of
 // sending a new init. The caller must call Leave when the connection ends.
-func (s *Service) Subscribe(ctx context.Context, streamID int64, lastEventID string) (*Session, error) {
+func (s *Service) Subscribe(streamID int64, lastEventID string) (*Session, error) {
 	if _, err := s.liveStream(streamID); err != nil {
 		return nil, err
 	}
 	if lastEventID != "" {
 		if user, seq, err := s.cfg.Signer.ParseEventID(streamID, lastEventID); err == nil {
-			return s.resume(ctx, streamID, user, seq)
+			return s.resume(streamID, user, seq), nil
 		}
 		// A forged, altered or foreign id gets a new identity: it must
 		// never yield someone else's.
@@ -64,55 +79,6 @@ func (s *Service) Subscribe(ctx context.Context, streamID int64, lastEventID str
 	return &Session{Sub: sub}, nil
 }
 
-// resume re-attaches user to stream and queues, ahead of live events, every
-// broadcast and private message stored after seq.
-func (s *Service) resume(ctx context.Context, streamID int64, user string, seq uint64) (*Session, error) {
-	sub := hub.NewSubscriber(streamID, user, s.cfg.Signer.ResumeTag(streamID, user)+"-", s.limits())
-	_, upTo := s.hub.Join(sub)
-	var head []*hub.Event
-	// A token near its end is renewed so the resumed client keeps
-	// publishing; clients that ignore this keep the old one until expiry.
-	renew := s.cfg.Signer.UserToken(streamID, user, s.cfg.TokenTTL)
-	head = append(head, hub.NewNotice(envelope.System(streamID, user, map[string]any{
-		"event": "resumed", "user_id": user, "token": renew,
-	}).Encode()))
-	// Read first, then check retention: a message trimmed between the two
-	// is then either in the replay or reported, never silently missing.
-	recs, err := s.cfg.Log.Range(ctx, streamID, user, seq, upTo)
-	if err != nil {
-		s.log.Warn("channel: reading missed messages", "stream", streamID, "after", seq, "err", err)
-		s.hub.Leave(sub)
-		return nil, fault.Errorf(fault.ErrUnavailable, "could not read missed messages; retry shortly")
-	}
-	lost, err := s.gap(ctx, streamID, user, seq)
-	if err != nil {
-		s.hub.Leave(sub)
-		return nil, err
-	}
-	if lost {
-		head = append(head, hub.NewNotice(envelope.System(streamID, user, map[string]any{
-			"event":   "messages_lost",
-			"message": "some messages were removed from history before you reconnected; request the history again",
-		}).Encode()))
-	}
-	for _, r := range recs {
-		head = append(head, hub.NewEvent(r.Seq, r.Data))
-	}
-	sub.Prepend(head...)
-	return &Session{Sub: sub, Resumed: true}, nil
-}
-
-// gap reports whether messages the client missed after seq may have been
-// removed by the history limits.
-func (s *Service) gap(ctx context.Context, streamID int64, user string, seq uint64) (bool, error) {
-	lost, err := s.cfg.Log.Lost(ctx, streamID, user, seq)
-	if err != nil {
-		s.log.Warn("channel: checking history retention", "stream", streamID, "err", err)
-		return false, fault.Errorf(fault.ErrUnavailable, "could not check history; retry shortly")
-	}
-	return lost, nil
-}
-
 func (s *Service) limits() hub.Limits {
 	return hub.Limits{Events: s.cfg.QueueSize, Bytes: s.cfg.QueueBytes}
 }
@@ -123,6 +89,10 @@ func (s *Service) Leave(sess *Session) {
 	if closed, reason := sess.Sub.Closed(); closed && reason == hub.ReasonSlow {
 		s.stats.slow.Add(1)
 		s.log.Warn("subscriber disconnected", "stream", sess.Sub.Stream, "user", sess.Sub.User, "reason", reason)
+	}
+	// Stops a replay still reading for a client that is gone.
+	if sess.cancel != nil {
+		sess.cancel()
 	}
 }
 

@@ -26,12 +26,31 @@ type directGetRequest struct {
 	MaxBytes int    `json:"max_bytes,omitempty"`
 }
 
-// read returns every message on the subjects with sequence > after, in
-// sequence order.
-func (e *Engine) read(ctx context.Context, subjects []string, after uint64) ([]Record, error) {
+// acquireRead waits for one of the read slots. Bounding the reads in flight
+// keeps a reconnect storm from flooding the read connection: past a point,
+// more concurrent reads only make every one of them slower, and handlers of
+// clients that gave up would pile up behind them. A waiter leaves as soon as
+// its client does (ctx).
+func (e *Engine) acquireRead(ctx context.Context) (release func(), err error) {
+	select {
+	case e.reads <- struct{}{}:
+		return func() { <-e.reads }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("engine: waiting to read: %w", ctx.Err())
+	}
+}
+
+// read returns, in sequence order, the messages on the subjects with
+// after < sequence <= upTo: all of them, or the first max when max > 0.
+func (e *Engine) read(ctx context.Context, subjects []string, after, upTo uint64, max int) ([]Record, error) {
+	release, err := e.acquireRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var out []Record
 	for _, subj := range subjects {
-		recs, err := e.readSubject(ctx, subj, after+1)
+		recs, err := e.readSubject(ctx, subj, after+1, upTo, max)
 		if err != nil {
 			return nil, err
 		}
@@ -40,14 +59,17 @@ func (e *Engine) read(ctx context.Context, subjects []string, after uint64) ([]R
 	if len(subjects) > 1 {
 		sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
 	}
+	if max > 0 && len(out) > max {
+		out = out[:max]
+	}
 	return out, nil
 }
 
 // readSubject pages through subject from sequence from with batched direct
-// gets until none is pending.
-func (e *Engine) readSubject(ctx context.Context, subject string, from uint64) ([]Record, error) {
-	inbox := e.nc.NewRespInbox()
-	sub, err := e.nc.SubscribeSync(inbox)
+// gets until none is pending, upTo is passed or max are read.
+func (e *Engine) readSubject(ctx context.Context, subject string, from, upTo uint64, max int) ([]Record, error) {
+	inbox := e.rc.NewRespInbox()
+	sub, err := e.rc.SubscribeSync(inbox)
 	if err != nil {
 		return nil, fmt.Errorf("engine: read %s: %w", subject, err)
 	}
@@ -55,16 +77,24 @@ func (e *Engine) readSubject(ctx context.Context, subject string, from uint64) (
 	api := "$JS.API.DIRECT.GET." + messagesStream
 	var out []Record
 	for {
-		req, _ := json.Marshal(directGetRequest{Seq: from, NextFor: subject, Batch: directBatch, MaxBytes: 8 << 20})
-		if err := e.nc.PublishRequest(api, inbox, req); err != nil {
+		batch := directBatch
+		if max > 0 {
+			batch = min(batch, max-len(out))
+		}
+		req, _ := json.Marshal(directGetRequest{Seq: from, NextFor: subject, Batch: batch, MaxBytes: 8 << 20})
+		if err := e.rc.PublishRequest(api, inbox, req); err != nil {
 			return nil, fmt.Errorf("engine: read %s: %w", subject, err)
 		}
 		pending, last, got, err := e.readBatch(ctx, sub, &out)
 		if err != nil {
 			return nil, fmt.Errorf("engine: read %s: %w", subject, err)
 		}
-		if got == 0 || pending == 0 {
-			return out, nil
+		if got == 0 || pending == 0 || last >= upTo || (max > 0 && len(out) >= max) {
+			n := len(out)
+			for n > 0 && out[n-1].Seq > upTo {
+				n--
+			}
+			return out[:n], nil
 		}
 		from = last + 1
 	}
@@ -78,8 +108,13 @@ type extent struct {
 // extents returns, for each subject filter, the oldest retained sequence and
 // the number of messages, with one single-message direct get each.
 func (e *Engine) extents(ctx context.Context, subjects []string) ([]extent, error) {
-	inbox := e.nc.NewRespInbox()
-	sub, err := e.nc.SubscribeSync(inbox)
+	release, err := e.acquireRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	inbox := e.rc.NewRespInbox()
+	sub, err := e.rc.SubscribeSync(inbox)
 	if err != nil {
 		return nil, fmt.Errorf("engine: extents: %w", err)
 	}
@@ -89,7 +124,7 @@ func (e *Engine) extents(ctx context.Context, subjects []string) ([]extent, erro
 	var discard []Record
 	for i, subj := range subjects {
 		req, _ := json.Marshal(directGetRequest{Seq: 1, NextFor: subj, Batch: 1})
-		if err := e.nc.PublishRequest(api, inbox, req); err != nil {
+		if err := e.rc.PublishRequest(api, inbox, req); err != nil {
 			return nil, fmt.Errorf("engine: extent of %s: %w", subj, err)
 		}
 		pending, first, got, err := e.readBatch(ctx, sub, &discard)

@@ -40,6 +40,8 @@ type Config struct {
 	HistoryMaxAge time.Duration
 	// DuplicateWindow is how long an idempotency key is remembered.
 	DuplicateWindow time.Duration
+	// ReadConcurrency bounds the history reads in flight (default 8).
+	ReadConcurrency int
 	// Name identifies this node in logs and to NATS.
 	Name   string
 	Logger *slog.Logger
@@ -64,6 +66,9 @@ func (c *Config) defaults() {
 	// JetStream refuses a duplicate window longer than the age limit; a key
 	// cannot outlive the message it deduplicates anyway.
 	c.DuplicateWindow = min(c.DuplicateWindow, c.HistoryMaxAge)
+	if c.ReadConcurrency <= 0 {
+		c.ReadConcurrency = 8
+	}
 	if c.Name == "" {
 		c.Name = "tidings"
 	}
@@ -75,12 +80,17 @@ func (c *Config) defaults() {
 // Engine is a connection to NATS JetStream, plus the embedded server when
 // there is one.
 type Engine struct {
-	cfg  Config
-	log  *slog.Logger
-	ns   *server.Server // nil when external
-	nc   *nats.Conn
-	js   jetstream.JetStream
-	msgs jetstream.Stream
+	cfg Config
+	log *slog.Logger
+	ns  *server.Server // nil when external
+	nc  *nats.Conn
+	// rc carries bulk history reads (direct gets), so that a storm of
+	// resumes and history requests queues behind itself, not in front of
+	// publish acknowledgements and the tail on nc.
+	rc    *nats.Conn
+	reads chan struct{} // read slots (see acquireRead)
+	js    jetstream.JetStream
+	msgs  jetstream.Stream
 
 	members *membership
 	stop    context.CancelFunc // ends the membership beat
@@ -90,7 +100,7 @@ type Engine struct {
 // with cfg's limits.
 func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	cfg.defaults()
-	e := &Engine{cfg: cfg, log: cfg.Logger}
+	e := &Engine{cfg: cfg, log: cfg.Logger, reads: make(chan struct{}, cfg.ReadConcurrency)}
 	opts := []nats.Option{
 		nats.Name(cfg.Name),
 		nats.MaxReconnects(-1),
@@ -119,6 +129,10 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("engine: connect to NATS: %w", err)
 	}
 	e.nc = nc
+	if e.rc, err = nats.Connect(url, append(opts, nats.Name(cfg.Name+"-reads"))...); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("engine: connect to NATS for reads: %w", err)
+	}
 	if e.js, err = jetstream.New(nc); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("engine: jetstream: %w", err)
@@ -192,6 +206,9 @@ func (e *Engine) Ready() bool { return e.nc != nil && e.nc.IsConnected() }
 func (e *Engine) Close() error {
 	if e.stop != nil {
 		e.stop()
+	}
+	if e.rc != nil {
+		e.rc.Close() // reads in flight fail; nothing buffered is lost
 	}
 	if e.nc != nil {
 		if err := e.nc.Drain(); err != nil {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -146,26 +147,17 @@ func toRecord(m jetstream.Msg) (Record, bool) {
 
 // History returns the stored broadcasts of stream, oldest first.
 func (e *Engine) History(ctx context.Context, stream int64) ([]Record, error) {
-	return e.read(ctx, []string{broadcastSubject(stream)}, 0)
+	return e.read(ctx, []string{broadcastSubject(stream)}, 0, math.MaxUint64, 0)
 }
 
 // Range returns, oldest first, the broadcasts of stream and the private
-// messages for user stored after sequence `after`, up to and including upTo.
-// It also returns the oldest sequence still retained for those subjects
-// (0 when none is), so callers can tell whether `after` is too old.
-func (e *Engine) Range(ctx context.Context, stream int64, user string, after, upTo uint64) ([]Record, error) {
+// messages for user stored after sequence `after`, up to and including upTo:
+// all of them, or the first max when max > 0 (a replay reads in chunks).
+func (e *Engine) Range(ctx context.Context, stream int64, user string, after, upTo uint64, max int) ([]Record, error) {
 	if upTo <= after {
 		return nil, nil
 	}
-	recs, err := e.read(ctx, []string{broadcastSubject(stream), privateSubject(stream, user)}, after)
-	if err != nil {
-		return nil, err
-	}
-	n := len(recs)
-	for n > 0 && recs[n-1].Seq > upTo {
-		n--
-	}
-	return recs[:n], nil
+	return e.read(ctx, []string{broadcastSubject(stream), privateSubject(stream, user)}, after, upTo, max)
 }
 
 // Lost reports whether any broadcast of stream or private message for user

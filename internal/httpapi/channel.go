@@ -19,14 +19,12 @@ func (a *API) subscribe(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), channel.WaitTimeout)
 	last := r.Header.Get("Last-Event-ID")
 	if last == "" {
 		// Clients that cannot set headers may pass it in the query.
 		last = r.URL.Query().Get("lastEventId")
 	}
-	sess, err := a.cfg.Channel.Subscribe(ctx, id, last)
-	cancel()
+	sess, err := a.cfg.Channel.Subscribe(id, last)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -38,7 +36,9 @@ func (a *API) subscribe(w http.ResponseWriter, r *http.Request) {
 	if !a.attach(w, sess) {
 		a.cfg.Channel.Leave(sess)
 		a.writeError(w, r, errNoHijack)
+		return
 	}
+	sess.Replay()
 }
 
 // errNoHijack: the SSE writer pool needs the raw HTTP/1.1 connection.

@@ -99,7 +99,7 @@ func (h *Hub) Deliver(stream int64, toUser string, ev *Event) {
 	r.mu.Lock()
 	if toUser == "" {
 		for s := range r.subs {
-			s.push(ev)
+			s.offer(ev)
 		}
 	} else {
 		for _, s := range r.users[toUser] {
@@ -141,6 +141,25 @@ func (h *Hub) Notify(stream int64, toUser string, ev *Event) {
 	}
 	for _, s := range r.users[toUser] {
 		s.push(ev)
+	}
+}
+
+// Reply sends a history reply to toUser's connections to stream. The reply
+// holds every stored broadcast up to covered, including some the tail may
+// not have delivered yet: those are then not delivered live as well.
+func (h *Hub) Reply(stream int64, toUser string, ev *Event, covered uint64) {
+	h.mu.RLock()
+	r := h.rooms[stream]
+	h.mu.RUnlock()
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.users[toUser] {
+		s.mu.Lock()
+		s.covered = max(s.covered, covered)
+		s.pushLocked(ev)
 	}
 }
 

@@ -143,3 +143,29 @@ func TestByteLimit(t *testing.T) {
 		t.Fatalf("closed=%v reason=%q after 150 bytes queued; want closed as slow", closed, reason)
 	}
 }
+
+// A history reply that already holds broadcasts the tail has not delivered
+// yet keeps them from being delivered live a second time, and only to the
+// connections it went to; privates are never held back.
+func TestReplyCoversUndeliveredBroadcasts(t *testing.T) {
+	h := New(0)
+	asker := NewSubscriber(1, "a", "", Limits{Events: 10})
+	other := NewSubscriber(1, "b", "", Limits{Events: 10})
+	h.Join(asker)
+	h.Join(other)
+	h.Deliver(1, "", NewEvent(1, []byte(`"b1"`)))
+	h.Reply(1, "a", NewNotice([]byte(`"history up to 3"`)), 3)
+	h.Deliver(1, "a", NewEvent(2, []byte(`"private"`)))
+	h.Deliver(1, "", NewEvent(3, []byte(`"b3"`)))
+	h.Deliver(1, "", NewEvent(4, []byte(`"b4"`)))
+
+	got, _, _ := drain(asker)
+	want := []string{"id: 1\ndata: \"b1\"\n\n", "data: \"history up to 3\"\n\n", "id: 2\ndata: \"private\"\n\n", "id: 4\ndata: \"b4\"\n\n"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("asker got %q; want %q", got, want)
+	}
+	got, _, _ = drain(other)
+	if len(got) != 3 {
+		t.Errorf("other subscriber got %q; want b1, b3 and b4", got)
+	}
+}

@@ -13,12 +13,19 @@ type Subscriber struct {
 	idPrefix []byte
 	limits   Limits
 
-	mu     sync.Mutex
-	queue  []*Event
-	bytes  int // sum of queued frames
-	closed bool
-	reason string
-	ready  atomic.Pointer[func()] // called after events are queued or the mailbox closes
+	mu    sync.Mutex
+	queue []*Event
+	bytes int // sum of queued and held frames
+	// While holding, live events wait in held so that a replay, written in
+	// chunks as it is read, stays ahead of them.
+	holding bool
+	held    []*Event
+	// covered is the newest broadcast a history reply already gave this
+	// connection: such broadcasts are not delivered live again.
+	covered uint64
+	closed  bool
+	reason  string
+	ready   atomic.Pointer[func()] // called after events are queued or the mailbox closes
 }
 
 // Limits bound one subscriber's undelivered events. Events are shared, so
@@ -55,25 +62,78 @@ func (s *Subscriber) signal() {
 	}
 }
 
+// offer queues a live broadcast unless a history reply already carried it.
+func (s *Subscriber) offer(ev *Event) {
+	s.mu.Lock()
+	if ev.Seq <= s.covered {
+		s.mu.Unlock()
+		return
+	}
+	s.pushLocked(ev)
+}
+
 // push queues ev. On overflow the subscriber is closed as too slow and its
 // queue dropped, so one stuck client costs at most its limits of memory and
 // never slows delivery to the others.
 func (s *Subscriber) push(ev *Event) {
 	s.mu.Lock()
+	s.pushLocked(ev)
+}
+
+// pushLocked is push with s.mu held; it unlocks it.
+func (s *Subscriber) pushLocked(ev *Event) {
 	if s.closed {
 		s.mu.Unlock()
 		return
 	}
-	if len(s.queue) >= s.limits.Events || s.bytes+len(ev.frame) > s.limits.Bytes {
+	if len(s.queue)+len(s.held) >= s.limits.Events || s.bytes+len(ev.frame) > s.limits.Bytes {
 		s.closed = true
 		s.reason = ReasonSlow
-		s.queue, s.bytes = nil, 0
+		s.queue, s.held, s.bytes = nil, nil, 0
 		s.mu.Unlock()
 		s.signal()
 		return
 	}
-	s.queue = append(s.queue, ev)
 	s.bytes += len(ev.frame)
+	if s.holding {
+		s.held = append(s.held, ev)
+		s.mu.Unlock()
+		return
+	}
+	s.queue = append(s.queue, ev)
+	s.mu.Unlock()
+	s.signal()
+}
+
+// Hold makes live events wait until Release, so that a replay queued with
+// Replay in the meantime reaches the client first. Call it before Join.
+func (s *Subscriber) Hold() {
+	s.mu.Lock()
+	s.holding = true
+	s.mu.Unlock()
+}
+
+// Replay queues evs, ahead of the live events held since Hold. A replay
+// may exceed the live limits; it is bounded by the history it comes from.
+func (s *Subscriber) Replay(evs ...*Event) {
+	s.mu.Lock()
+	if !s.closed {
+		s.queue = append(s.queue, evs...)
+		for _, ev := range evs {
+			s.bytes += len(ev.frame)
+		}
+	}
+	s.mu.Unlock()
+	s.signal()
+}
+
+// Release ends a Hold: the held live events follow the replay.
+func (s *Subscriber) Release() {
+	s.mu.Lock()
+	if !s.closed {
+		s.queue = append(s.queue, s.held...)
+	}
+	s.holding, s.held = false, nil
 	s.mu.Unlock()
 	s.signal()
 }
@@ -104,6 +164,9 @@ func (s *Subscriber) Close(reason string, ev *Event) {
 			s.queue = append(s.queue, ev)
 		}
 		s.closed, s.reason = true, reason
+		// Held live events would follow a replay that will not finish; the
+		// client resumes from what it got.
+		s.held = nil
 	}
 	s.mu.Unlock()
 	s.signal()
@@ -114,6 +177,7 @@ const (
 	ReasonSlow     = "slow consumer: events were queued faster than the connection read them"
 	ReasonEnded    = "stream ended"
 	ReasonShutdown = "server shutting down"
+	ReasonReplay   = "missed messages could not be read now; reconnect to resume"
 )
 
 // Drain moves the queued events into buf (reusing its storage) and reports
@@ -122,7 +186,11 @@ func (s *Subscriber) Drain(buf []*Event) ([]*Event, bool, string) {
 	s.mu.Lock()
 	buf = append(buf[:0], s.queue...)
 	clear(s.queue)
-	s.queue, s.bytes = s.queue[:0], 0
+	s.queue = s.queue[:0]
+	s.bytes = 0
+	for _, ev := range s.held {
+		s.bytes += len(ev.frame)
+	}
 	closed, reason := s.closed, s.reason
 	s.mu.Unlock()
 	return buf, closed, reason

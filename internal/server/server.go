@@ -43,6 +43,7 @@ type Config struct {
 	Heartbeat       time.Duration
 	QueueSize       int
 	QueueBytes      int
+	ResumeBuffer    int           // messages per stream kept in memory for resumes (default 256; negative: none)
 	WriteTimeout    time.Duration // bound on one SSE write to a client
 	WritePace       float64       // see sse.Config.Pace
 	WriteMaxDelay   time.Duration // see sse.Config.MaxDelay
@@ -152,6 +153,7 @@ func (s *Server) build(ctx context.Context) error {
 	s.channel = channel.New(channel.Config{
 		Webhooks: s.webhooks, Node: s.cfg.Node, Log: s.eng, Signals: s.eng, Streams: s.streams, Widgets: s.widgets,
 		Signer: signer, Logger: s.log, TokenTTL: s.cfg.TokenTTL, QueueSize: s.cfg.QueueSize, QueueBytes: s.cfg.QueueBytes,
+		ResumeBuffer: s.cfg.ResumeBuffer,
 	})
 
 	if err := s.streams.Run(runCtx); err != nil {

@@ -7,8 +7,10 @@ package testnode
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -40,6 +42,10 @@ func New(t testing.TB, cfg server.Config) *server.Server {
 	}
 	if cfg.Stdout == nil {
 		cfg.Stdout = io.Discard
+	}
+	if cfg.Logger == nil && os.Getenv("TIDINGS_TEST_LOG") != "" {
+		// For debugging a test: the node's own log on stderr.
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	srv, err := server.New(context.Background(), cfg)
 	if err != nil {
