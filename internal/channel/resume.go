@@ -15,10 +15,13 @@ const replayChunk = 256
 // resume re-attaches user to stream, ahead of live events, every broadcast
 // and private message stored after seq: at once when this node still holds
 // them in memory, else by a replay from the engine (Session.Replay).
-func (s *Service) resume(streamID int64, user string, seq uint64) *Session {
+func (s *Service) resume(streamID int64, user string, seq uint64) (*Session, error) {
 	sub := hub.NewSubscriber(streamID, user, s.cfg.Signer.ResumeTag(streamID, user)+"-", s.limits())
 	sub.Hold()
-	_, upTo := s.hub.Join(sub)
+	upTo, err := s.join(sub)
+	if err != nil {
+		return nil, err
+	}
 	// A token near its end is renewed so the resumed client keeps
 	// publishing; clients that ignore this keep the old one until expiry.
 	renew := s.cfg.Signer.UserToken(streamID, user, s.cfg.TokenTTL)
@@ -29,13 +32,13 @@ func (s *Service) resume(streamID int64, user string, seq uint64) *Session {
 	if evs, ok := s.recent.since(streamID, user, seq, upTo); ok {
 		sub.Replay(evs...)
 		sub.Release()
-		return sess
+		return sess, nil
 	}
 	// The replay stops as soon as the client leaves (Leave cancels it).
 	ctx, cancel := context.WithCancel(s.runCtx)
 	sess.replay = func() { s.replayFromEngine(ctx, sub, seq, upTo) }
 	sess.cancel = cancel
-	return sess
+	return sess, nil
 }
 
 // replayFromEngine queues, in chunks, the messages for sub stored after

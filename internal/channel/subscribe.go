@@ -65,18 +65,34 @@ func (s *Service) Subscribe(streamID int64, lastEventID string) (*Session, error
 	}
 	if lastEventID != "" {
 		if user, seq, err := s.cfg.Signer.ParseEventID(streamID, lastEventID); err == nil {
-			return s.resume(streamID, user, seq), nil
+			return s.resume(streamID, user, seq)
 		}
 		// A forged, altered or foreign id gets a new identity: it must
 		// never yield someone else's.
 	}
 	user := newUserID()
 	sub := hub.NewSubscriber(streamID, user, s.cfg.Signer.ResumeTag(streamID, user)+"-", s.limits())
-	_, after := s.hub.Join(sub)
+	after, err := s.join(sub)
+	if err != nil {
+		return nil, err
+	}
 	token := s.cfg.Signer.UserToken(streamID, user, s.cfg.TokenTTL)
 	init := envelope.Init(streamID, user, token, s.presence.Total(streamID))
 	sub.Prepend(hub.NewEvent(after, init.Encode()))
 	return &Session{Sub: sub}, nil
+}
+
+// join adds sub to the hub and returns the sequence after which it gets
+// every event live. A stream that ended since Subscribe looked is refused
+// here: its end closed the subscribers joined before it, and this one may
+// have joined just after.
+func (s *Service) join(sub *hub.Subscriber) (uint64, error) {
+	_, after := s.hub.Join(sub)
+	if _, err := s.liveStream(sub.Stream); err != nil {
+		s.hub.Leave(sub)
+		return 0, err
+	}
+	return after, nil
 }
 
 func (s *Service) limits() hub.Limits {

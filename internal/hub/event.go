@@ -31,7 +31,15 @@ func NewNotice(json []byte) *Event {
 	return &Event{frame: f}
 }
 
-// JSON returns the event's JSON payload.
+// NewIDMarker is an event with an id and no data: EventSource takes the id
+// as its last event id and dispatches nothing. It stands in for a broadcast
+// the connection already got in a history reply, so that a reconnect
+// resumes after it instead of replaying it.
+func NewIDMarker(seq uint64) *Event {
+	return &Event{Seq: seq, HasID: true, frame: []byte("\n")}
+}
+
+// JSON returns the event's JSON payload (not for an id marker).
 func (e *Event) JSON() []byte { return e.frame[6 : len(e.frame)-2] }
 
 // AppendTo appends the event as sent to one subscriber: an "id:" line made of

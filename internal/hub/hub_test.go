@@ -145,8 +145,9 @@ func TestByteLimit(t *testing.T) {
 }
 
 // A history reply that already holds broadcasts the tail has not delivered
-// yet keeps them from being delivered live a second time, and only to the
-// connections it went to; privates are never held back.
+// yet keeps them from being delivered live a second time (only their ids
+// go out, so a reconnect resumes after them), and only to the connections
+// it went to; privates are never held back.
 func TestReplyCoversUndeliveredBroadcasts(t *testing.T) {
 	h := New(0)
 	asker := NewSubscriber(1, "a", "", Limits{Events: 10})
@@ -160,7 +161,7 @@ func TestReplyCoversUndeliveredBroadcasts(t *testing.T) {
 	h.Deliver(1, "", NewEvent(4, []byte(`"b4"`)))
 
 	got, _, _ := drain(asker)
-	want := []string{"id: 1\ndata: \"b1\"\n\n", "data: \"history up to 3\"\n\n", "id: 2\ndata: \"private\"\n\n", "id: 4\ndata: \"b4\"\n\n"}
+	want := []string{"id: 1\ndata: \"b1\"\n\n", "data: \"history up to 3\"\n\n", "id: 2\ndata: \"private\"\n\n", "id: 3\n\n", "id: 4\ndata: \"b4\"\n\n"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("asker got %q; want %q", got, want)
 	}

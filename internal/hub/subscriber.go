@@ -62,12 +62,12 @@ func (s *Subscriber) signal() {
 	}
 }
 
-// offer queues a live broadcast unless a history reply already carried it.
+// offer queues a live broadcast, or only its id if a history reply already
+// carried it.
 func (s *Subscriber) offer(ev *Event) {
 	s.mu.Lock()
 	if ev.Seq <= s.covered {
-		s.mu.Unlock()
-		return
+		ev = NewIDMarker(ev.Seq)
 	}
 	s.pushLocked(ev)
 }
