@@ -9,17 +9,21 @@ import (
 	"strings"
 
 	"github.com/tidings/tidings/internal/accounts"
+	"github.com/tidings/tidings/internal/fault"
 	"github.com/tidings/tidings/internal/store"
 	"github.com/tidings/tidings/internal/streams"
 	"github.com/tidings/tidings/internal/web"
 	"github.com/tidings/tidings/internal/widgets"
 )
 
-// demo is what --demo creates once and finds again on later starts.
+// demo is what --demo creates once and finds again on later starts. It
+// holds no secret: the demo's own admin key, when TIDINGS_API_KEY is not
+// set, is minted afresh at each start (the previous one revoked), since
+// keys are stored only as hashes and cannot be shown again.
 type demo struct {
 	StreamID int64  `json:"stream_id"`
 	WidgetID int64  `json:"widget_id"`
-	APIKey   string `json:"api_key"` // a demo admin key, kept so it can be printed again
+	KeyID    string `json:"key_id,omitempty"`
 }
 
 // DemoInfo is the demo stream, widget key and management key.
@@ -29,16 +33,23 @@ type DemoInfo struct {
 	APIKey    string
 }
 
-// Demo returns the demo setup, creating it if needed (idempotent, also
-// across nodes: the record is created with compare-and-swap).
+const demoRecord = "demo"
+
+func (s *Server) demoBucket(ctx context.Context) (store.Bucket, error) {
+	return s.eng.Bucket(ctx, "tidings_meta", "Tidings: server secret, counters, demo")
+}
+
+// Demo sets the demo up at start: the stream (a new one if it was ended),
+// started, the widget, and a key to print. Idempotent, also across nodes:
+// the record is written with compare-and-swap.
 func (s *Server) Demo(ctx context.Context) (DemoInfo, error) {
-	meta, err := s.eng.Bucket(ctx, "tidings_meta", "Tidings: server secret, counters, demo")
+	meta, err := s.demoBucket(ctx)
 	if err != nil {
 		return DemoInfo{}, err
 	}
 	for attempt := 0; attempt < 5; attempt++ {
 		var d demo
-		e, err := meta.Get(ctx, "demo")
+		e, err := meta.Get(ctx, demoRecord)
 		switch {
 		case err == nil:
 			if json.Unmarshal(e.Value, &d) != nil {
@@ -47,13 +58,13 @@ func (s *Server) Demo(ctx context.Context) (DemoInfo, error) {
 		case !errors.Is(err, store.ErrNotFound):
 			return DemoInfo{}, err
 		}
-		changed := false
+		old := d
 		if st, ok := s.streams.Lookup(d.StreamID); !ok || st.State == streams.StateEnded {
 			st, err := s.streams.Create(ctx, accounts.AdminID, accounts.AdminID, streams.CreateParams{Name: "Demo stream", Description: "Created by tidings serve --demo"})
 			if err != nil {
 				return DemoInfo{}, err
 			}
-			d.StreamID, changed = st.ID, true
+			d.StreamID = st.ID
 		}
 		if st, _ := s.streams.Lookup(d.StreamID); st.State != streams.StateLive {
 			if _, err := s.streams.Start(ctx, accounts.AdminID, accounts.AdminID, d.StreamID); err != nil {
@@ -66,28 +77,33 @@ func (s *Server) Demo(ctx context.Context) (DemoInfo, error) {
 			if wd, err = s.widgets.Create(ctx, accounts.AdminID, widgets.Params{Name: &name}); err != nil {
 				return DemoInfo{}, err
 			}
-			d.WidgetID, changed = wd.ID, true
+			d.WidgetID = wd.ID
 		}
-		if s.cfg.APIKey != "" {
-			d.APIKey = s.cfg.APIKey
-		} else if d.APIKey == "" {
-			if _, d.APIKey, err = s.accounts.CreateKey(ctx, accounts.AdminID, "demo"); err != nil {
+		info := DemoInfo{StreamID: d.StreamID, WidgetKey: wd.Key, APIKey: s.cfg.APIKey}
+		if info.APIKey == "" {
+			k, secret, err := s.accounts.CreateKey(ctx, accounts.AdminID, "demo")
+			if err != nil {
 				return DemoInfo{}, err
 			}
-			changed = true
+			d.KeyID, info.APIKey = k.ID, secret
 		}
-		info := DemoInfo{StreamID: d.StreamID, WidgetKey: wd.Key, APIKey: d.APIKey}
-		if !changed {
+		if d == old {
 			return info, nil
 		}
 		val, _ := json.Marshal(d)
 		if e.Revision == 0 {
-			_, err = meta.Create(ctx, "demo", val)
+			_, err = meta.Create(ctx, demoRecord, val)
 		} else {
-			_, err = meta.Update(ctx, "demo", val, e.Revision)
+			_, err = meta.Update(ctx, demoRecord, val, e.Revision)
 		}
 		if err == nil {
+			if old.KeyID != "" && old.KeyID != d.KeyID {
+				s.revokeDemoKey(ctx, old.KeyID)
+			}
 			return info, nil
+		}
+		if d.KeyID != old.KeyID {
+			s.revokeDemoKey(ctx, d.KeyID) // not recorded: nobody will print it
 		}
 		if !errors.Is(err, store.ErrExists) && !errors.Is(err, store.ErrConflict) {
 			return DemoInfo{}, err
@@ -95,6 +111,34 @@ func (s *Server) Demo(ctx context.Context) (DemoInfo, error) {
 		// Another node set the demo up at the same time: use theirs.
 	}
 	return DemoInfo{}, errors.New("server: demo setup kept conflicting with another node")
+}
+
+func (s *Server) revokeDemoKey(ctx context.Context, id string) {
+	if err := s.accounts.DeleteKey(ctx, accounts.AdminID, id); err != nil && !errors.Is(err, fault.ErrNotFound) {
+		s.log.Warn("server: revoking the previous demo key", "key", id, "err", err)
+	}
+}
+
+// demoState is the demo as set up, read only: what the example pages are
+// configured with. A page load never creates or restarts anything.
+func (s *Server) demoState(ctx context.Context) (web.Demo, error) {
+	meta, err := s.demoBucket(ctx)
+	if err != nil {
+		return web.Demo{}, err
+	}
+	e, err := meta.Get(ctx, demoRecord)
+	if err != nil {
+		return web.Demo{}, err
+	}
+	var d demo
+	if err := json.Unmarshal(e.Value, &d); err != nil {
+		return web.Demo{}, fmt.Errorf("server: demo record: %w", err)
+	}
+	wd, err := s.widgets.Get(accounts.AdminID, d.WidgetID)
+	if err != nil {
+		return web.Demo{}, err
+	}
+	return web.Demo{StreamID: d.StreamID, WidgetKey: wd.Key}, nil
 }
 
 func (s *Server) setupDemo(ctx context.Context) error {
@@ -142,10 +186,7 @@ func browserURL(u string) string {
 func (s *Server) webConfig() web.Config {
 	cfg := web.Config{Logger: s.log}
 	if s.cfg.Demo {
-		cfg.Demo = func(ctx context.Context) (web.Demo, error) {
-			d, err := s.Demo(ctx)
-			return web.Demo{StreamID: d.StreamID, WidgetKey: d.WidgetKey}, err
-		}
+		cfg.Demo = s.demoState
 	}
 	return cfg
 }
