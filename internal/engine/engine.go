@@ -110,6 +110,15 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 				e.log.Warn("engine: disconnected from NATS", "err", err)
 			}
 		}),
+		// Asynchronous errors (a slow subscription, a consumer deleted
+		// under a watcher at shutdown) go to our log, not to stderr.
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			subject := ""
+			if sub != nil {
+				subject = sub.Subject
+			}
+			e.log.Warn("engine: NATS", "subject", subject, "err", err)
+		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			e.log.Info("engine: reconnected to NATS", "url", nc.ConnectedUrlRedacted())
 		}),
