@@ -66,6 +66,7 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	fs.Int64Var(&cfg.MaxBody, "max-body", 64<<10, "largest publish body in bytes (env TIDINGS_MAX_BODY)")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", 15*time.Second, "SSE heartbeat interval on idle streams (env TIDINGS_HEARTBEAT)")
 	fs.IntVar(&cfg.QueueSize, "queue", 4096, "events queued per subscriber before it is disconnected as too slow (env TIDINGS_QUEUE)")
+	fs.IntVar(&cfg.QueueBytes, "queue-bytes", 4<<20, "bytes of events queued per subscriber before it is disconnected as too slow (env TIDINGS_QUEUE_BYTES)")
 	resumeBuffer := fs.Int("resume-buffer", 256, "newest messages per stream kept in memory so reconnecting clients resume without reading the engine; 0: none (env TIDINGS_RESUME_BUFFER)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "bound on graceful shutdown (env TIDINGS_SHUTDOWN_TIMEOUT)")
 	webhookFlags(fs, &cfg.Webhooks)
@@ -97,6 +98,7 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 		{"max-body", cfg.MaxBody > 0, "positive"},
 		{"heartbeat", cfg.Heartbeat > 0, "positive"},
 		{"queue", cfg.QueueSize > 0, "positive"},
+		{"queue-bytes", cfg.QueueBytes > 0, "positive"},
 		{"resume-buffer", *resumeBuffer >= 0, "0 or more"},
 		{"shutdown-timeout", cfg.ShutdownTimeout > 0, "positive"},
 		{"webhook-attempts", cfg.Webhooks.Attempts > 0, "positive"},

@@ -19,7 +19,7 @@ func defaultConfig() server.Config {
 	return server.Config{
 		Listen: "127.0.0.1:8080", DataDir: "./data",
 		Replicas: 1, HistoryMaxMsgs: 1000, HistoryMaxAge: 7 * 24 * time.Hour,
-		MaxBody: 64 << 10, Heartbeat: 15 * time.Second, QueueSize: 4096, ResumeBuffer: 256,
+		MaxBody: 64 << 10, Heartbeat: 15 * time.Second, QueueSize: 4096, QueueBytes: 4 << 20, ResumeBuffer: 256,
 		ShutdownTimeout: 10 * time.Second, WritePace: 4, WriteMaxDelay: 100 * time.Millisecond,
 		Webhooks: server.WebhookConfig{Attempts: 5, Timeout: 10 * time.Second, Backoff: time.Second, Rate: 10, Concurrency: 32},
 	}
