@@ -4,16 +4,20 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tidings/tidings/client"
 	"github.com/tidings/tidings/internal/server"
 )
 
 // Every refusal is JSON {"code":<status>,"message":"…"} with the matching
 // HTTP status and a message that says what is wrong.
 func TestPublishErrors(t *testing.T) {
-	n := startNode(t, server.Config{MaxBody: 1024})
+	// One webhook per widget per 1000 s: the first takes the only token.
+	n := startNode(t, server.Config{MaxBody: 1024, Webhooks: server.WebhookConfig{AllowPrivate: true, Rate: 0.001}})
 	admin := n.admin()
 	ctx := context.Background()
 	stream, w := liveStream(t, admin)
@@ -66,6 +70,28 @@ func TestPublishErrors(t *testing.T) {
 			checkError(t, status, body, tc.status, tc.message)
 		})
 	}
+
+	t.Run("webhook rate limited", func(t *testing.T) {
+		recv := newHookReceiver(t, status(200))
+		hw := hookWidget(t, admin, recv.host())
+		if err := publishHook(sub, hw.Key, recv.URL); err != nil {
+			t.Fatalf("first webhook: %v; want it accepted", err)
+		}
+		if r, _ := nextResult(t, sub); !r.OK {
+			t.Fatalf("first webhook result %+v; want ok", r)
+		}
+		hook := fmt.Sprintf(`{"type":"webhook","widget_key":%q,"message":{"url":%q}}`, hw.Key, recv.URL)
+		status, hdr, body := rawJSON(t, http.MethodPost, publishURL(n.URL, stream, tok), hook, map[string]string{"Content-Type": "application/json"})
+		checkError(t, status, body, 429, "too many webhooks")
+		if secs, err := strconv.Atoi(hdr.Get("Retry-After")); err != nil || secs < 1 {
+			t.Errorf("Retry-After %q; want a positive number of seconds", hdr.Get("Retry-After"))
+		}
+		// Refused, so never queued: no second call, no second result.
+		quiet(t, sub, 300*time.Millisecond, "a result for the refused webhook", ofType(client.TypeWebhook))
+		if calls := recv.seen(); len(calls) != 1 {
+			t.Errorf("receiver got %d calls; want 1 (the refused webhook must reach nothing)", len(calls))
+		}
+	})
 }
 
 func TestSubscribeErrors(t *testing.T) {
@@ -105,6 +131,11 @@ func TestSubscribeErrors(t *testing.T) {
 func TestManagementErrors(t *testing.T) {
 	n := startNode(t, server.Config{})
 	auth := map[string]string{"Authorization": "Bearer " + adminKey, "Content-Type": "application/json"}
+	tok, err := n.admin().CreateAccessToken(context.Background(), 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withToken := map[string]string{"Authorization": "Bearer " + tok.Token, "Content-Type": "application/json"}
 	tests := []struct {
 		name    string
 		method  string
@@ -119,16 +150,50 @@ func TestManagementErrors(t *testing.T) {
 		{"name required", "POST", "/v1/streams/create", `{"slug":"x"}`, auth, 400, "name is required"},
 		{"bad JSON", "POST", "/v1/streams/create", `{"name":`, auth, 400, "not valid JSON"},
 		{"unknown field", "POST", "/v1/widgets", `{"name":"w","colour":"red"}`, auth, 400, "colour"},
+		{"trailing garbage", "POST", "/v1/streams/create", `{"name":"a"} junk`, auth, 400, "after the JSON value"},
+		{"two JSON values", "POST", "/v1/widgets", `{"name":"a"}{"name":"b"}`, auth, 400, "after the JSON value"},
+		{"slug of punctuation", "POST", "/v1/streams/create", `{"name":"a","slug":"!!!"}`, auth, 400, "has no letters or digits"},
+		{"slug of non-ASCII", "POST", "/v1/streams/create", `{"name":"a","slug":"日本語"}`, auth, 400, "has no letters or digits"},
+		{"access token mints a token", "POST", "/v1/keys/accesstoken", `{"expiry_seconds":60}`, withToken, 403, "only be minted with an application key"},
 		{"unknown stream", "GET", "/v1/streams/777", "", auth, 404, "stream 777 not found"},
 		{"unknown widget", "DELETE", "/v1/widgets/777", "", auth, 404, "widget 777 not found"},
 		{"bad expiry", "POST", "/v1/keys/accesstoken", `{"expiry_seconds":0}`, auth, 400, "expiry_seconds"},
 		{"bad webhook host", "POST", "/v1/widgets", `{"name":"w","webhook_hosts":["https://x.com/path"]}`, auth, 400, "webhook_hosts"},
+		{"webhook host with empty port", "POST", "/v1/widgets", `{"name":"w","webhook_hosts":["x.com:"]}`, auth, 400, "give a port or drop the colon"},
 		{"no such endpoint", "GET", "/v1/nothing", "", auth, 404, "no such endpoint"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			status, _, body := rawJSON(t, tc.method, n.URL+tc.path, tc.body, tc.header)
 			checkError(t, status, body, tc.status, tc.message)
+		})
+	}
+
+	// A known path with a method it does not take: 405 with Allow, in the
+	// same JSON as every other error; an unknown path stays 404.
+	wrongMethod := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"GET", "/publish/1", 405, "POST"},
+		{"POST", "/subscribe/1", 405, "GET, HEAD"},
+		{"DELETE", "/v1/streams", 405, "GET, HEAD"},
+		{"PUT", "/v1/widgets/1", 405, "GET, HEAD, PATCH, DELETE"},
+		{"GET", "/v1/streams/1/start", 405, "POST"},
+		{"PATCH", "/v1/nothing", 404, ""},
+	}
+	for _, tc := range wrongMethod {
+		t.Run("wrong method "+tc.method+" "+tc.path, func(t *testing.T) {
+			status, hdr, body := rawJSON(t, tc.method, n.URL+tc.path, "", auth)
+			want := "no such endpoint"
+			if tc.status == 405 {
+				want = "method " + tc.method + " is not allowed on " + tc.path
+			}
+			checkError(t, status, body, tc.status, want)
+			if got := hdr.Get("Allow"); got != tc.allow {
+				t.Errorf("Allow %q; want %q", got, tc.allow)
+			}
 		})
 	}
 }

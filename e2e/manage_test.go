@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +63,35 @@ func TestStreamLifecycle(t *testing.T) {
 	if err != nil || len(list) != 2 || list[0].ID != second.ID {
 		t.Fatalf("ListStreams = %+v, %v; want both, newest first", list, err)
 	}
+}
+
+func TestStreamSlugs(t *testing.T) {
+	n := startNode(t, server.Config{})
+	c := n.admin()
+	ctx := context.Background()
+	tests := []struct {
+		name, slug string
+		want       string // "stream-<id>" stands for the id-based fallback
+	}{
+		{"Friday Show", "", "friday-show"},
+		{"Friday Show", "  Late  Edition ", "late-edition"},
+		{"!!!", "", "stream-<id>"},
+		{"日本語の番組", "", "stream-<id>"},
+		{"日本語の番組", "jp-show", "jp-show"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name+"/"+tc.slug, func(t *testing.T) {
+			st, err := c.CreateStream(ctx, client.CreateStreamParams{Name: tc.name, Slug: tc.slug})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := strings.ReplaceAll(tc.want, "<id>", strconv.FormatInt(st.ID, 10))
+			if st.Slug != want {
+				t.Errorf("slug %q; want %q", st.Slug, want)
+			}
+		})
+	}
+	// Slugs that reduce to nothing are refused: see TestManagementErrors.
 }
 
 func TestWidgetKeyRegeneration(t *testing.T) {
@@ -214,11 +245,63 @@ func TestKeys(t *testing.T) {
 			t.Fatalf("listing shows a secret: %+v", kk)
 		}
 	}
+	// An access token acts for the key that minted it: created_by names
+	// the key either way, and the token cannot mint its own successor.
+	tok, err := withKey.CreateAccessToken(ctx, 3600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withToken := client.New(n.URL, client.WithAPIKey(tok.Token))
+	for name, c := range map[string]*client.Client{"key": withKey, "access token": withToken} {
+		st, err := c.CreateStream(ctx, clientStream("by "+name))
+		if err != nil || st.CreatedBy != k.ID || st.UpdatedBy != k.ID {
+			t.Errorf("stream created with the %s: %+v, %v; want created_by and updated_by %q", name, st, err, k.ID)
+		}
+	}
+	if _, err := withToken.CreateAccessToken(ctx, 60); !client.IsStatus(err, 403) || !strings.Contains(err.Error(), "application key") {
+		t.Errorf("access token minting an access token: %v; want 403 naming the application key", err)
+	}
 	if err := n.admin().DeleteKey(ctx, k.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := withKey.ListStreams(ctx); !client.IsStatus(err, 401) {
 		t.Fatalf("deleted key: %v; want 401", err)
+	}
+	// Deleting the key revokes the tokens it minted.
+	if _, err := withToken.ListStreams(ctx); !client.IsStatus(err, 401) || !strings.Contains(err.Error(), "revoked") {
+		t.Fatalf("access token of a deleted key: %v; want 401 saying it is revoked", err)
+	}
+	if _, err := n.admin().ListStreams(ctx); err != nil {
+		t.Fatalf("other keys keep working: %v", err)
+	}
+}
+
+// A key deleted through one node revokes its access tokens on every node.
+func TestKeysAcrossNodes(t *testing.T) {
+	url := startNATS(t)
+	a := startNode(t, server.Config{NATSURL: url, Node: "node-a"})
+	b := startNode(t, server.Config{NATSURL: url, Node: "node-b"})
+	ctx := context.Background()
+	k, err := a.admin().CreateKey(ctx, "shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := client.New(a.URL, client.WithAPIKey(k.Key)).CreateAccessToken(ctx, 3600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onA := client.New(a.URL, client.WithAPIKey(tok.Token))
+	onB := client.New(b.URL, client.WithAPIKey(tok.Token))
+	if _, err := onB.ListStreams(ctx); err != nil {
+		t.Fatalf("token minted on A, used on B: %v", err)
+	}
+	if err := b.admin().DeleteKey(ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]*client.Client{"A": onA, "B": onB} {
+		if _, err := c.ListStreams(ctx); !client.IsStatus(err, 401) {
+			t.Errorf("token of a key deleted on B, used on %s: %v; want 401", name, err)
+		}
 	}
 }
 

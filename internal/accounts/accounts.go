@@ -45,14 +45,30 @@ type keyRecord struct {
 // Principal is who a management call acts for.
 type Principal struct {
 	Account string
-	Actor   string // key id or "token:<account>", for created_by fields
+	// Actor is what created_by and updated_by record: the id of the
+	// application key used ("key_…"), also when it was used through an
+	// access token it minted. Changes the server makes on its own (the
+	// demo) record the account id instead.
+	Actor string
+	// KeyID is the application key used, directly or through an access
+	// token it minted.
+	KeyID string
+	// AccessToken is set when the credential was an access token rather
+	// than the application key itself.
+	AccessToken bool
 }
 
-// Errors returned by Authenticate.
+// Errors returned by Authenticate and AccessToken.
 var (
 	ErrNoCredentials = fault.New(fault.ErrUnauthorized, "missing credentials: send Authorization: Bearer <application key or access token>")
 	ErrBadCredential = fault.New(fault.ErrUnauthorized, "invalid application key or access token")
 	ErrTokenExpired  = fault.New(fault.ErrForbidden, "access token expired: mint a new one with POST /v1/keys/accesstoken")
+	// ErrKeyRevoked: the access token is genuine but the application key
+	// that minted it has been deleted, which revokes its tokens too.
+	ErrKeyRevoked = fault.New(fault.ErrUnauthorized, "access token revoked: the application key that minted it has been deleted")
+	// ErrMintNeedsKey: only an application key may mint access tokens, so
+	// a token cannot renew itself past its key's life.
+	ErrMintNeedsKey = fault.New(fault.ErrForbidden, "access tokens can only be minted with an application key, not with another access token")
 )
 
 // Config holds the Service's dependencies.
@@ -222,23 +238,30 @@ func (s *Service) storeKey(ctx context.Context, account, name, secret string) (K
 }
 
 // Authenticate resolves a bearer credential: an application key or an
-// access token.
+// access token. An access token is valid only while the application key
+// that minted it exists (ErrKeyRevoked otherwise); like an application key
+// it is checked against the replicated keys bucket, so a deletion on one
+// node is in force on all of them.
 func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, error) {
 	if bearer == "" {
 		return Principal{}, ErrNoCredentials
 	}
 	if tokens.IsAccessToken(bearer) {
-		acct, err := s.signer.VerifyAccess(bearer)
+		a, err := s.signer.VerifyAccess(bearer)
 		switch {
 		case errors.Is(err, tokens.ErrExpired):
 			return Principal{}, ErrTokenExpired
 		case err != nil:
 			return Principal{}, ErrBadCredential
 		}
-		if _, err := s.accounts.Get(ctx, acct); err != nil {
-			return Principal{}, ErrBadCredential
+		k, err := s.keyByID(ctx, a.KeyID)
+		if errors.Is(err, store.ErrNotFound) || err == nil && k.Account != a.Account {
+			return Principal{}, ErrKeyRevoked
 		}
-		return Principal{Account: acct, Actor: acct}, nil
+		if err != nil {
+			return Principal{}, err
+		}
+		return Principal{Account: k.Account, Actor: k.ID, KeyID: k.ID, AccessToken: true}, nil
 	}
 	e, err := s.keys.Get(ctx, "k."+hashKey(bearer))
 	if errors.Is(err, store.ErrNotFound) {
@@ -251,14 +274,40 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 	if err := json.Unmarshal(e.Value, &k); err != nil {
 		return Principal{}, fmt.Errorf("accounts: decode key: %w", err)
 	}
-	return Principal{Account: k.Account, Actor: k.Account}, nil
+	return Principal{Account: k.Account, Actor: k.ID, KeyID: k.ID}, nil
 }
 
-// AccessToken mints a token for account valid for expiry (1s to 24h).
-func (s *Service) AccessToken(account string, expiry time.Duration) (string, time.Time, error) {
+// keyByID returns the key record with id, or store.ErrNotFound. Both the
+// id index and the key itself must exist: DeleteKey removes the key first.
+func (s *Service) keyByID(ctx context.Context, id string) (keyRecord, error) {
+	e, err := s.keys.Get(ctx, "i."+id)
+	if err != nil {
+		return keyRecord{}, err
+	}
+	ke, err := s.keys.Get(ctx, "k."+string(e.Value))
+	if err != nil {
+		return keyRecord{}, err
+	}
+	var k keyRecord
+	if err := json.Unmarshal(ke.Value, &k); err != nil {
+		return keyRecord{}, fmt.Errorf("accounts: decode key %s: %w", id, err)
+	}
+	if k.ID != id {
+		return keyRecord{}, store.ErrNotFound
+	}
+	return k, nil
+}
+
+// AccessToken mints a token for p valid for expiry (1s to 24h). p must have
+// authenticated with an application key (else ErrMintNeedsKey); the token
+// names that key and dies with it.
+func (s *Service) AccessToken(p Principal, expiry time.Duration) (string, time.Time, error) {
+	if p.AccessToken {
+		return "", time.Time{}, ErrMintNeedsKey
+	}
 	if expiry < time.Second || expiry > 24*time.Hour {
 		return "", time.Time{}, fault.New(fault.ErrInvalid, "expiry_seconds must be between 1 and 86400")
 	}
-	tok, exp := s.signer.AccessToken(account, expiry)
+	tok, exp := s.signer.AccessToken(p.Account, p.KeyID, expiry)
 	return tok, exp, nil
 }

@@ -15,7 +15,7 @@ func (a *API) createAccessToken(w http.ResponseWriter, r *http.Request, p accoun
 	if err := a.decode(r, &in); err != nil {
 		return err
 	}
-	tok, exp, err := a.cfg.Accounts.AccessToken(p.Account, time.Duration(in.ExpirySeconds)*time.Second)
+	tok, exp, err := a.cfg.Accounts.AccessToken(p, time.Duration(in.ExpirySeconds)*time.Second)
 	if err != nil {
 		return err
 	}

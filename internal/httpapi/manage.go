@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
-	"strings"
 
 	"github.com/tidings/tidings/internal/accounts"
 	"github.com/tidings/tidings/internal/fault"
@@ -13,19 +15,24 @@ import (
 )
 
 // decode reads a JSON request body into v. An empty body is allowed and
-// leaves v as it is.
+// leaves v as it is. The body must be exactly one JSON value: fields v does
+// not have, and anything after the value but white space, are refused, so
+// a typo or a botched body is not half-applied in silence.
 func (a *API) decode(r *http.Request, v any) error {
 	body, err := a.readBody(r)
 	if err != nil {
 		return err
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return fault.Errorf(fault.ErrInvalid, "request body is not valid JSON for this call: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return fault.New(fault.ErrInvalid, "request body is not valid JSON for this call: unexpected data after the JSON value; send exactly one JSON object")
 	}
 	return nil
 }

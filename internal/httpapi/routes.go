@@ -1,6 +1,9 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // routes lists every endpoint in one place.
 func (a *API) routes() *http.ServeMux {
@@ -41,7 +44,37 @@ func (a *API) routes() *http.ServeMux {
 	if a.cfg.Extra != nil {
 		a.cfg.Extra(mux)
 	}
-	// Anything else: a JSON 404 (or 405), never an HTML page.
-	mux.HandleFunc("/", a.notFound)
+	// Anything else: a JSON 405 or 404, never a plain-text page. The
+	// catch-all is matched only when no pattern takes the method and path,
+	// so the routes above cost nothing extra.
+	mux.HandleFunc(catchAll, a.unrouted(mux))
 	return mux
+}
+
+const catchAll = "/"
+
+// unrouted answers a request no route takes: 405 with an Allow header when
+// the path has routes under other methods (GET /publish/1), else 404.
+// CORS preflights never get here; the cors middleware answers them.
+func (a *API) unrouted(mux *http.ServeMux) http.HandlerFunc {
+	// The methods tried on the path, in Allow order.
+	methods := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+	return func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range methods {
+			probe := r.WithContext(r.Context()) // shallow copy
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != catchAll && pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			a.notFound(w, r)
+			return
+		}
+		list := strings.Join(allow, ", ")
+		w.Header().Set("Allow", list)
+		writeJSON(w, http.StatusMethodNotAllowed, reply{Code: http.StatusMethodNotAllowed,
+			Message: "method " + r.Method + " is not allowed on " + r.URL.Path + "; use " + list})
+	}
 }

@@ -24,6 +24,10 @@ const (
 )
 
 // Stream is one live session. JSON field names are the wire format.
+// CreatedBy and UpdatedBy hold the actor given to Create and to the
+// transitions: through the management API, the id of the application key
+// used ("key_…"), also when used through an access token it minted (see
+// accounts.Principal.Actor).
 type Stream struct {
 	ID          int64      `json:"id"`
 	Account     string     `json:"-"`
@@ -134,9 +138,37 @@ func (s *Service) List(account string) []Stream {
 
 var slugInvalid = regexp.MustCompile(`[^a-z0-9]+`)
 
-// Slugify derives a URL slug from a name.
+// Slugify derives a URL slug from a name: lower-case ASCII letters and
+// digits joined by single dashes. It returns "" when name has none.
 func Slugify(name string) string {
 	return strings.Trim(slugInvalid.ReplaceAllString(strings.ToLower(name), "-"), "-")
+}
+
+// givenSlug checks the slug a client asked for and returns it slugified, or
+// "" when none was given. A slug that keeps no letter or digit once
+// slugified is refused: it was asked for and cannot be honoured.
+func givenSlug(slug string) (string, error) {
+	if strings.TrimSpace(slug) == "" {
+		return "", nil
+	}
+	if len(slug) > maxName {
+		return "", fault.Errorf(fault.ErrInvalid, "slug is longer than %d bytes", maxName)
+	}
+	out := Slugify(slug)
+	if out == "" {
+		return "", fault.Errorf(fault.ErrInvalid, "slug %q has no letters or digits: use a-z and 0-9 (other characters become dashes), or leave it out to derive it from the name", slug)
+	}
+	return out, nil
+}
+
+// nameSlug is the slug of stream id when the client gave none: derived from
+// the name or, for a name with no ASCII letter or digit (all punctuation,
+// or a non-Latin script), "stream-<id>", so every stream has a slug.
+func nameSlug(name string, id int64) string {
+	if slug := Slugify(name); slug != "" {
+		return slug
+	}
+	return "stream-" + strconv.FormatInt(id, 10)
 }
 
 const (
@@ -155,13 +187,16 @@ func (s *Service) Create(ctx context.Context, account, actor string, p CreatePar
 	case len(p.Description) > maxDescription:
 		return Stream{}, fault.Errorf(fault.ErrInvalid, "description is longer than %d bytes", maxDescription)
 	}
-	slug := Slugify(p.Slug)
-	if p.Slug == "" {
-		slug = Slugify(p.Name)
+	slug, err := givenSlug(p.Slug)
+	if err != nil {
+		return Stream{}, err
 	}
 	id, err := store.NextID(ctx, s.ids, "stream")
 	if err != nil {
 		return Stream{}, err
+	}
+	if slug == "" {
+		slug = nameSlug(p.Name, id)
 	}
 	now := s.now().UTC()
 	r := record{Account: account, Stream: Stream{

@@ -1,10 +1,11 @@
 // Package tokens owns the server-signed credentials Tidings hands out:
 // subscriber tokens (which authenticate publishes), access tokens (short-lived
-// stand-ins for an application key) and resume tags (which bind an SSE event
+// stand-ins for the application key that minted them, and revoked with it) and resume tags (which bind an SSE event
 // id to one user so Last-Event-ID cannot be used to take over an identity).
 //
 // All are HMAC-SHA256 over a purpose-prefixed payload with one secret shared
-// by every node through the engine. Nothing is stored per token.
+// by every node through the engine. Nothing is stored per token; an access
+// token names its minting key so that deleting the key revokes it.
 package tokens
 
 import (
@@ -26,7 +27,7 @@ var (
 
 const (
 	purposeUser   = "u1"
-	purposeAccess = "a1"
+	purposeAccess = "a2" // a1 tokens named no key and are refused
 	purposeResume = "r1"
 	macLen        = 18 // bytes of HMAC kept: 144 bits
 )
@@ -112,32 +113,47 @@ func (s *Signer) VerifyUser(tok string) (User, error) {
 	return u, nil
 }
 
-// AccessToken mints a short-lived token for account, prefixed "tda_".
-func (s *Signer) AccessToken(account string, ttl time.Duration) (string, time.Time) {
-	exp := s.now().Add(ttl).Truncate(time.Second)
-	return "tda_" + s.sign(purposeAccess, b64.EncodeToString([]byte(account)), strconv.FormatInt(exp.Unix(), 36)), exp
+// Access is what an access token proves: the account it acts for and the
+// application key that minted it. The key is what makes the token
+// revocable: whoever verifies it must also check that the key still exists.
+type Access struct {
+	Account string
+	KeyID   string
+	Expires time.Time
+}
+
+// AccessToken mints a short-lived token for account, minted by the
+// application key keyID, prefixed "tda_". The expiry, kept in whole
+// seconds, is rounded up: a token is never valid for less than ttl.
+func (s *Signer) AccessToken(account, keyID string, ttl time.Duration) (string, time.Time) {
+	exp := s.now().Add(ttl + time.Second - 1).Truncate(time.Second)
+	return "tda_" + s.sign(purposeAccess,
+		b64.EncodeToString([]byte(account)), b64.EncodeToString([]byte(keyID)), strconv.FormatInt(exp.Unix(), 36)), exp
 }
 
 // IsAccessToken reports whether tok looks like an access token (as opposed to
 // an application key).
 func IsAccessToken(tok string) bool { return strings.HasPrefix(tok, "tda_") }
 
-// VerifyAccess checks an access token and returns its account. An expired
-// token returns the account and ErrExpired.
-func (s *Signer) VerifyAccess(tok string) (string, error) {
-	f, err := s.open(purposeAccess, strings.TrimPrefix(tok, "tda_"), 2)
+// VerifyAccess checks an access token's signature and expiry. An expired
+// token returns what it proves and ErrExpired. It does not check that the
+// minting key still exists: that needs the key store (package accounts).
+func (s *Signer) VerifyAccess(tok string) (Access, error) {
+	f, err := s.open(purposeAccess, strings.TrimPrefix(tok, "tda_"), 3)
 	if err != nil {
-		return "", err
+		return Access{}, err
 	}
 	acct, err1 := b64.DecodeString(f[0])
-	exp, err2 := strconv.ParseInt(f[1], 36, 64)
-	if err1 != nil || err2 != nil {
-		return "", ErrMalformed
+	key, err2 := b64.DecodeString(f[1])
+	exp, err3 := strconv.ParseInt(f[2], 36, 64)
+	if err1 != nil || err2 != nil || err3 != nil || len(acct) == 0 || len(key) == 0 {
+		return Access{}, ErrMalformed
 	}
-	if !s.now().Before(time.Unix(exp, 0)) {
-		return string(acct), ErrExpired
+	a := Access{Account: string(acct), KeyID: string(key), Expires: time.Unix(exp, 0)}
+	if !s.now().Before(a.Expires) {
+		return a, ErrExpired
 	}
-	return string(acct), nil
+	return a, nil
 }
 
 // ResumeTag binds a user to a stream for event ids: "<user>.<mac>". It is

@@ -45,24 +45,54 @@ func TestUserToken(t *testing.T) {
 
 func TestAccessToken(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	s := NewSigner([]byte("k"), func() time.Time { return now })
-	tok, exp := s.AccessToken("acct_1", 10*time.Second)
+	clock := func() time.Time { return now }
+	s := NewSigner([]byte("k"), clock)
+	other := NewSigner([]byte("other"), clock)
+	tok, exp := s.AccessToken("acct_1", "key_abc", 10*time.Second)
 	if !IsAccessToken(tok) {
 		t.Fatalf("IsAccessToken(%q) = false", tok)
 	}
 	if want := now.Add(10 * time.Second); !exp.Equal(want) {
 		t.Fatalf("expiry %v; want %v", exp, want)
 	}
-	acct, err := s.VerifyAccess(tok)
-	if err != nil || acct != "acct_1" {
-		t.Fatalf("VerifyAccess = %q, %v; want acct_1, nil", acct, err)
+	// Mid-second, the expiry rounds up: never less than the ttl asked for.
+	now = now.Add(900 * time.Millisecond)
+	if _, late := s.AccessToken("acct_1", "key_abc", time.Second); late.Sub(now) < time.Second {
+		t.Fatalf("1s token minted at %v expires at %v; want at least 1s later", now, late)
 	}
-	now = now.Add(11 * time.Second)
-	if _, err := s.VerifyAccess(tok); !errors.Is(err, ErrExpired) {
-		t.Fatalf("after expiry err = %v; want ErrExpired", err)
+	now = time.Unix(1_700_000_000, 0)
+	// Re-signing another key's id under the same account must not verify.
+	parts := strings.Split(strings.TrimPrefix(tok, "tda_"), ".")
+	otherKey := "tda_" + parts[0] + "." + b64.EncodeToString([]byte("key_other")) + "." + parts[2] + "." + parts[3]
+	// A token of the old form (account and expiry only) names no key.
+	keyless := "tda_" + s.sign("a1", parts[0], parts[2])
+
+	tests := []struct {
+		name    string
+		signer  *Signer
+		token   string
+		advance time.Duration
+		wantErr error
+	}{
+		{"valid", s, tok, 0, nil},
+		{"expired", s, tok, 11 * time.Second, ErrExpired},
+		{"other secret", other, tok, 0, ErrSignature},
+		{"altered mac", s, tok[:len(tok)-2] + "AA", 0, ErrSignature},
+		{"altered key id", s, otherKey, 0, ErrSignature},
+		{"keyless old form", s, keyless, 0, ErrMalformed},
+		{"garbage", s, "tda_nope", 0, ErrMalformed},
 	}
-	if _, err := s.VerifyAccess(tok[:len(tok)-2] + "AA"); err == nil {
-		t.Fatal("altered token verified")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			now = time.Unix(1_700_000_000, 0).Add(tc.advance)
+			a, err := tc.signer.VerifyAccess(tc.token)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("VerifyAccess err = %v; want %v", err, tc.wantErr)
+			}
+			if (tc.wantErr == nil || tc.wantErr == ErrExpired) && (a.Account != "acct_1" || a.KeyID != "key_abc") {
+				t.Fatalf("VerifyAccess = %+v; want account acct_1, key key_abc", a)
+			}
+		})
 	}
 }
 

@@ -39,6 +39,10 @@ func checkHostPattern(p string) error {
 	host, port := p, ""
 	if h, pt, err := net.SplitHostPort(p); err == nil {
 		host, port = h, pt
+		if port == "" {
+			// "x.com:" would be stored as typed and match every port.
+			return bad("nothing after \":\"; give a port or drop the colon")
+		}
 	}
 	if port != "" {
 		n, err := strconv.Atoi(port)

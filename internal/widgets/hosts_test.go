@@ -17,6 +17,8 @@ func TestNormalizeHosts(t *testing.T) {
 		{[]string{""}, "", "empty"},
 		{[]string{"a.*.com"}, "", "wildcard"},
 		{[]string{"x.com:0"}, "", "port must be"},
+		{[]string{"x.com:"}, "", "give a port or drop the colon"},
+		{[]string{"[::1]:"}, "", "give a port or drop the colon"},
 		{[]string{"bad_host.com"}, "", "unexpected character"},
 	}
 	for _, tc := range tests {
