@@ -25,6 +25,8 @@ type gate struct {
 	refusing  bool
 	refused   int
 	forgetIDs bool
+	rewindIDs bool // resume subscribes from the stream's start instead
+	rewound   int  // broadcasts sent on rewound subscribes
 }
 
 func newGate(t *testing.T, backend string) *gate {
@@ -56,6 +58,9 @@ func newGate(t *testing.T, backend string) *gate {
 			q.Del("lastEventId")
 			r.URL.RawQuery = q.Encode()
 		}
+		if g.rewindIDs && rewind(r) {
+			w = &broadcastCounter{ResponseWriter: w, g: g}
+		}
 		ctx, cancel := context.WithCancel(r.Context())
 		id := g.nextID
 		g.nextID++
@@ -72,6 +77,41 @@ func newGate(t *testing.T, backend string) *gate {
 	t.Cleanup(g.Close)
 	return g
 }
+
+// rewind replaces the sequence in a resume id (header or query) by 0, the
+// way a client that reconnects with an old id asks for messages it already
+// has. It reports whether there was an id to rewind.
+func rewind(r *http.Request) bool {
+	back := func(id string) string { return id[:strings.LastIndex(id, "-")+1] + "0" }
+	if id := r.Header.Get("Last-Event-ID"); strings.Contains(id, "-") {
+		r.Header.Set("Last-Event-ID", back(id))
+		return true
+	}
+	q := r.URL.Query()
+	if id := q.Get("lastEventId"); strings.Contains(id, "-") {
+		q.Set("lastEventId", back(id))
+		r.URL.RawQuery = q.Encode()
+		return true
+	}
+	return false
+}
+
+// broadcastCounter counts the broadcasts a rewound subscribe gets (each
+// SSE event is written whole).
+type broadcastCounter struct {
+	http.ResponseWriter
+	g *gate
+}
+
+func (c *broadcastCounter) Write(p []byte) (int, error) {
+	n := strings.Count(string(p), `"type":"broadcast"`)
+	c.g.set(func(g *gate) { g.rewound += n })
+	return c.ResponseWriter.Write(p)
+}
+
+func (c *broadcastCounter) Flush() { http.NewResponseController(c.ResponseWriter).Flush() }
+
+func (c *broadcastCounter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // cut ends every open event stream, as a dropped connection does (no
 // reconnect notice). It returns how many it cut.
@@ -95,8 +135,9 @@ func (g *gate) refuse() {
 	g.set(func(g *gate) { g.refusing, g.refused = true, 0 })
 }
 
-// allow stops refusing once n subscribes (browsers' attempts and the SDK's
-// probes) were refused, so the test knows the refusal was seen.
+// allow stops refusing once n subscribes (the browsers' attempts; the SDK
+// asks /publish why, which the gate passes) were refused, so the test knows
+// the refusal was seen.
 func (g *gate) allow(t *testing.T, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(step); ; time.Sleep(20 * time.Millisecond) {

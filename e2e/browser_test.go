@@ -31,6 +31,12 @@ func TestBrowser(t *testing.T) {
 	t.Run("SDKSurvivesServerRestart", func(t *testing.T) { testRestart(t, b) })
 	t.Run("SDKSurvivesDroppedConnections", func(t *testing.T) { testDrops(t, b, n) })
 	t.Run("TutorialCodeSurvivesDrops", func(t *testing.T) { testTutorialCodeSurvivesDrop(t, b, n) })
+	t.Run("SDKRenewsTokenOnResume", func(t *testing.T) { testTokenRenewal(t, b) })
+	t.Run("SDKDeliversReplayedMessagesOnce", func(t *testing.T) { testReplayDuplicates(t, b, n) })
+	t.Run("SDKPrivateMessagesAndClose", func(t *testing.T) { testPrivateAndClose(t, b, n) })
+	t.Run("SDKLostAndEnded", func(t *testing.T) { testLostAndEnded(t, b) })
+	t.Run("ChatShowsRefusedSend", func(t *testing.T) { testFailedSend(t, b, n) })
+	t.Run("ExamplesRefuseNonHTTPBase", func(t *testing.T) { testBaseURLCheck(t, b, n) })
 	t.Logf("browser suite took %s", time.Since(began).Round(time.Millisecond))
 }
 

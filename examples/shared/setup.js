@@ -14,11 +14,21 @@
 export async function start() {
   const q = new URLSearchParams(location.search);
   const config = { baseUrl: q.get('base') || '', streamId: q.get('stream') || '', widgetKey: q.get('key') || '' };
+  // The base URL ends up in link hrefs and in import(): anything but an
+  // http(s) URL (say ?base=javascript:…) is refused before it is used.
+  if (config.baseUrl && !isHTTP(config.baseUrl)) {
+    showForm(config, notHTTP(config.baseUrl));
+    return null;
+  }
   if (!config.baseUrl || !config.streamId || !config.widgetKey) {
     const defaults = await serverDefaults(config.baseUrl);
     for (const k of Object.keys(config)) config[k] = config[k] || String(defaults[k] ?? '');
   }
   config.baseUrl = config.baseUrl.replace(/\/+$/, '');
+  if (config.baseUrl && !isHTTP(config.baseUrl)) {
+    showForm(config, notHTTP(config.baseUrl));
+    return null;
+  }
   if (!config.baseUrl || !config.streamId || !config.widgetKey) {
     showForm(config, 'Which Tidings server, stream and widget key should this example use?');
     return null;
@@ -32,6 +42,21 @@ export async function start() {
     showForm(config, `Could not load the SDK from ${config.baseUrl}/sdk/tidings.js (${err.message}).`);
     return null;
   }
+}
+
+// isHTTP reports whether s is an absolute http: or https: URL.
+function isHTTP(s) {
+  try {
+    const { protocol } = new URL(s);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function notHTTP(base) {
+  return `The server URL must start with http:// or https:// (got ${JSON.stringify(base)}). ` +
+    'Which Tidings server, stream and widget key should this example use?';
 }
 
 // serverDefaults imports config.js from the given server, or from the server

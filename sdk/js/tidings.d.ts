@@ -29,10 +29,13 @@ export interface Envelope<M = unknown> {
 
 /** The `message` of a system envelope. */
 export interface SystemMessage {
-  /** "viewer_count", "resumed", "messages_lost", "reconnect", "stream_ended" … */
+  /** "viewer_count", "resumed", "messages_lost", "reconnect", "disconnected", "stream_ended" … */
   event?: string;
   viewer_count?: number;
   message?: string;
+  /** Why the server closed the connection (with "disconnected"). */
+  reason?: string;
+  /** A renewed publish token: the SDK takes it from any system message. */
   token?: string;
   user_id?: string;
   [field: string]: unknown;
@@ -43,9 +46,12 @@ export type ChannelState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /** Events a Channel emits, with what their listeners receive. */
 export interface ChannelEvents {
-  /** Every envelope, before its more specific event. */
+  /** Every envelope (but a replayed duplicate), before its more specific event. */
   message: Envelope;
-  /** A broadcast, live or replayed after a reconnect (each exactly once). */
+  /**
+   * A broadcast, live or replayed after a reconnect (each exactly once: a
+   * replayed one this connection already got is dropped by its event id).
+   */
   broadcast: Envelope;
   /** A private message for this user. */
   private: Envelope;
@@ -60,16 +66,23 @@ export interface ChannelEvents {
   /** Reconnected and resumed: missed messages follow as usual events. */
   resumed: { userId: string; token: string };
   /**
+   * The server closed the connection on purpose (e.g. this client read too
+   * slowly), saying why. The channel reconnects and resumes by itself, as
+   * after any drop (state `reconnecting`, then `resumed`); pending
+   * `history()` calls reject.
+   */
+  disconnected: { reason: string };
+  /**
    * The server could not resume this connection and started a new session
    * (new user id and token). Messages may have been missed: reload your
    * state, e.g. clear the list and call `history()`.
    */
   reset: { userId: string; token: string; viewerCount: number };
-  /** Messages were dropped from history while away: call `history()` again. */
+  /** Messages were dropped from history while away (told after the replay): call `history()` again. */
   lost: { message: string };
-  /** The stream ended; the channel is closed. */
+  /** The stream ended (announced, or found while reconnecting); the channel is closed. */
   ended: { message: string };
-  /** A failure not tied to a call, e.g. reconnecting became impossible. */
+  /** A failure not tied to a call, e.g. reconnecting became impossible (the stream is gone or not live). */
   error: TidingsError;
   /** Envelopes of other types (e.g. webhook results) under their type. */
   [type: string]: unknown;
@@ -95,7 +108,7 @@ export class Channel {
   readonly widgetKey: string;
   /** This connection's user id (kept across resumes). */
   readonly userId: string;
-  /** The publish token (renewed on resume). */
+  /** The publish token (the server may renew it, e.g. on resume). */
   readonly token: string;
   readonly viewerCount: number;
   readonly state: ChannelState;
@@ -112,7 +125,7 @@ export class Channel {
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof ChannelEvents & string>(type: K, listener: (detail: ChannelEvents[K]) => void): () => void;
   off<K extends keyof ChannelEvents & string>(type: K, listener: (detail: ChannelEvents[K]) => void): void;
-  /** Closes the connection; pending calls reject. */
+  /** Closes the connection; pending calls reject, and so do later publishes. */
   close(): void;
 }
 

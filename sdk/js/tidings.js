@@ -18,6 +18,9 @@ export class TidingsError extends Error {
 
 const MIN_RETRY = 1000;
 const MAX_RETRY = 30000;
+// What the server answers about a stream that cannot be subscribed to:
+// unknown, not live (yet), ended. Reconnecting will not help.
+const STREAM_REFUSED = new Set([404, 409, 410]);
 
 /**
  * Opens a channel and resolves once the server's `init` has arrived.
@@ -38,6 +41,7 @@ export class Channel {
   #userId = '';
   #token = '';
   #viewers = 0;
+  #maxSeq = -1; // highest seq of a broadcast/private delivered to this identity
   #state = 'connecting';
   #started = null; // {resolve, reject, timer} until the first init
   #retryDelay = MIN_RETRY;
@@ -78,7 +82,7 @@ export class Channel {
 
   /** The user id the server gave this connection. */
   get userId() { return this.#userId; }
-  /** The token publishes are authenticated with (renewed on resume). */
+  /** The token publishes are authenticated with (the server may renew it). */
   get token() { return this.#token; }
   /** The last viewer count the server announced. */
   get viewerCount() { return this.#viewers; }
@@ -181,6 +185,7 @@ export class Channel {
     if (!env || typeof env !== 'object') return;
     this.#retryDelay = MIN_RETRY;
     this.#lastError = null;
+    if ((env.type === 'broadcast' || env.type === 'private') && this.#isReplayed(ev.lastEventId)) return;
     this.#emit('message', env);
     switch (env.type) {
       case 'init': return this.#onInit(env.message || {});
@@ -195,10 +200,27 @@ export class Channel {
     }
   }
 
+  // #isReplayed reports whether a broadcast or private event is one this
+  // identity already got, and otherwise records its seq (the number after
+  // the id's last '-': global and increasing). Why the guard: after
+  // EventSource gave up on an HTTP error, the SDK's own reconnect can only
+  // send the last id it saw in a dispatched event, not the one EventSource
+  // itself had (id-only frames move that on without an event), so the
+  // server may replay from an earlier point than needed.
+  #isReplayed(id) {
+    const tail = id ? id.slice(id.lastIndexOf('-') + 1) : '';
+    const seq = /^\d+$/.test(tail) ? Number(tail) : NaN;
+    if (!Number.isSafeInteger(seq)) return false; // no usable id: deliver it
+    if (seq <= this.#maxSeq) return true;
+    this.#maxSeq = seq;
+    return false;
+  }
+
   #onInit(m) {
     this.#userId = String(m.user_id ?? '');
     this.#token = String(m.token ?? '');
     this.#viewers = Number(m.viewer_count) || 0;
+    this.#maxSeq = -1; // a new identity: its seqs start afresh
     this.#setState('open');
     const started = this.#started;
     if (started) {
@@ -216,13 +238,18 @@ export class Channel {
 
   #onSystem(m) {
     if (!m || typeof m !== 'object') return;
+    // Any notice may renew the token (today "resumed" does), as the Go
+    // client takes it.
+    if (typeof m.token === 'string' && m.token) {
+      this.#token = m.token;
+      if (typeof m.user_id === 'string' && m.user_id) this.#userId = m.user_id;
+    }
     if (typeof m.viewer_count === 'number') {
       this.#viewers = m.viewer_count;
       this.#emit('viewers', m.viewer_count);
     }
     switch (m.event) {
       case 'resumed':
-        if (m.token) this.#token = String(m.token);
         if (m.user_id) this.#userId = String(m.user_id);
         this.#setState('open');
         this.#emit('resumed', { userId: this.#userId, token: this.#token });
@@ -232,6 +259,10 @@ export class Channel {
         break;
       case 'reconnect':
         this.#dropped();
+        break;
+      case 'disconnected': // the server closes this connection on purpose; EventSource resumes
+        this.#dropped();
+        this.#emit('disconnected', { reason: String(m.reason || 'closed by the server') });
         break;
       case 'stream_ended': {
         const message = String(m.message || 'the stream has ended');
@@ -250,16 +281,22 @@ export class Channel {
     // stream is gone or refused, open a new one after a backoff.
     if (es.readyState !== EventSource.CLOSED) return;
     this.#es = null;
-    probe(this.#subscribeUrl(), this.baseUrl).then((err) => {
+    probe(this.baseUrl, this.streamId).then((err) => {
       if (this.#state === 'closed') return;
-      if (err && err.code >= 400 && err.code < 500 && err.code !== 408 && err.code !== 429) {
+      if (err && STREAM_REFUSED.has(err.code)) {
         if (this.#started) return this.#started.reject(err);
+        if (err.code === 410) {
+          // As when the server announces the end on an open connection.
+          this.#shut(err);
+          this.#emit('ended', { message: err.message });
+          return;
+        }
         this.#emit('error', err);
         this.#shut(err);
-        if (err.code === 410) this.#emit('ended', { message: err.message });
         return;
       }
-      this.#lastError = err;
+      this.#lastError = err || new TidingsError(0,
+        `the event stream of ${this.baseUrl} was refused although the stream is live (a proxy in between?); retrying`);
       this.#retryTimer = setTimeout(() => this.#open(), this.#retryDelay);
       this.#retryDelay = Math.min(this.#retryDelay * 2, MAX_RETRY);
     });
@@ -289,6 +326,7 @@ export class Channel {
   }
 
   async #publish(body) {
+    if (this.#state === 'closed') throw new TidingsError(0, 'the channel is closed; connect again to publish');
     const url = `${this.baseUrl}/publish/${encodeURIComponent(this.streamId)}?token=${encodeURIComponent(this.#token)}`;
     let res;
     try {
@@ -314,17 +352,23 @@ async function answerError(res) {
   return new TidingsError(res.ok ? 0 : res.status, `unexpected answer from the server (HTTP ${res.status})`);
 }
 
-// probe asks the subscribe URL why EventSource failed, since EventSource
-// itself reports no status. It resolves null if the URL now works.
-async function probe(url, baseUrl) {
-  const ctl = new AbortController();
+// probe asks the server why EventSource failed, since EventSource itself
+// reports no status. It resolves null when the stream is live (the failure
+// was on the way: a proxy, a server starting), else the server's error.
+//
+// It does not ask the subscribe URL: where that works, the answer is a real
+// subscription (a phantom viewer joining and leaving, and with the last id a
+// replay), however soon it is aborted. A publish without a token ends at
+// once with the same verdict: the server checks the stream first (404
+// unknown, 409 not live, 410 ended), then the token (401). No body and no
+// headers make it a simple CORS request: no preflight.
+async function probe(baseUrl, streamId) {
+  let res;
   try {
-    const res = await fetch(url, { signal: ctl.signal, headers: { Accept: 'text/event-stream' } });
-    if (res.ok) return null;
-    return await answerError(res);
+    res = await fetch(`${baseUrl}/publish/${encodeURIComponent(streamId)}`, { method: 'POST' });
   } catch (e) {
     return new TidingsError(0, `could not reach ${baseUrl}: ${e.message}`);
-  } finally {
-    ctl.abort(); // a working stream is not wanted here: close it at once
   }
+  const err = await answerError(res);
+  return err && err.code === 401 ? null : err;
 }
