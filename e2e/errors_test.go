@@ -55,6 +55,11 @@ func TestPublishErrors(t *testing.T) {
 		{"non-numeric stream", publishURL(n.URL, 0, tok) + "x", good, 404, "not found"},
 		{"stream not started", publishURL(n.URL, notStarted.ID, tok), good, 409, "not live yet"},
 		{"stream ended", publishURL(n.URL, ended, endedTok), good, 410, "has ended"},
+		// The stream is judged before the token and the body: the SDK's
+		// probe relies on a bare POST telling a dead stream from a live one.
+		{"ended stream, bare request", fmt.Sprintf("%s/publish/%d", n.URL, ended), "", 410, "has ended"},
+		{"unknown stream, bare request", fmt.Sprintf("%s/publish/%d", n.URL, 99999), "", 404, "not found"},
+		{"live stream, bare request", fmt.Sprintf("%s/publish/%d", n.URL, stream), "", 401, "token is required"},
 		{"malformed JSON", publishURL(n.URL, stream, tok), `{"type":"broadcast",`, 400, "not a valid JSON envelope"},
 		{"missing message", publishURL(n.URL, stream, tok), fmt.Sprintf(`{"type":"broadcast","widget_key":%q}`, w.Key), 400, "message is required"},
 		{"private without target", publishURL(n.URL, stream, tok), fmt.Sprintf(`{"type":"private","widget_key":%q,"message":1}`, w.Key), 400, "to_user_id is required"},
