@@ -25,13 +25,27 @@ type ring struct {
 	// base is a sequence such that every message of the stream stored after
 	// it is held here: the tail's start, then the newest one evicted.
 	base  uint64
-	items []recentItem // oldest first
+	items []recentItem // circular once full: the oldest at head
+	head  int
+	n     int
 	bytes int
 }
 
 type recentItem struct {
 	ev     *hub.Event
 	toUser string // empty for a broadcast
+}
+
+func (g *ring) at(i int) *recentItem { return &g.items[(g.head+i)%len(g.items)] }
+
+// evict drops the oldest item.
+func (g *ring) evict() {
+	it := g.at(0)
+	g.bytes -= len(it.ev.JSON())
+	g.base = it.ev.Seq
+	*it = recentItem{}
+	g.head = (g.head + 1) % len(g.items)
+	g.n--
 }
 
 func newRecent(perStream, perBytes int) *recent {
@@ -58,20 +72,22 @@ func (c *recent) add(r store.Record, ev *hub.Event) {
 		g = &ring{base: c.start}
 		c.rings[r.Stream] = g
 	}
-	g.items = append(g.items, recentItem{ev: ev, toUser: r.ToUser})
-	g.bytes += len(ev.JSON())
-	drop := 0
-	for len(g.items)-drop > c.perStream || (g.bytes > c.perBytes && len(g.items)-drop > 1) {
-		g.bytes -= len(g.items[drop].ev.JSON())
-		g.base = g.items[drop].ev.Seq
-		drop++
+	if g.n == c.perStream {
+		g.evict()
 	}
-	if drop > 0 {
-		// Shift rather than reslice so the backing array does not grow
-		// without bound; drop is usually 1 and perStream small.
-		n := copy(g.items, g.items[drop:])
-		clear(g.items[n:])
-		g.items = g.items[:n]
+	if g.n == len(g.items) {
+		// Grow (by doubling, up to perStream): quiet streams stay small.
+		grown := make([]recentItem, min(max(2*len(g.items), 8), c.perStream))
+		for i := range g.n {
+			grown[i] = *g.at(i)
+		}
+		g.items, g.head = grown, 0
+	}
+	*g.at(g.n) = recentItem{ev: ev, toUser: r.ToUser}
+	g.n++
+	g.bytes += len(ev.JSON())
+	for g.bytes > c.perBytes && g.n > 1 {
+		g.evict()
 	}
 }
 
@@ -89,7 +105,8 @@ func (c *recent) since(stream int64, user string, after, upTo uint64) (evs []*hu
 	if g.base > after {
 		return nil, false
 	}
-	for _, it := range g.items {
+	for i := range g.n {
+		it := g.at(i)
 		seq := it.ev.Seq
 		if seq <= after || seq > upTo {
 			continue

@@ -98,3 +98,22 @@ func TestRecentDisabled(t *testing.T) {
 		t.Fatal("since ok for a quiet stream with the buffer disabled")
 	}
 }
+
+// The ring wraps around many times and still answers in log order.
+func TestRecentWrapsAround(t *testing.T) {
+	c := newRecent(3, 1<<20)
+	c.begin(0)
+	for seq := uint64(1); seq <= 100; seq++ {
+		c.add(store.Record{Seq: seq, Stream: 1}, hub.NewEvent(seq, []byte(`{}`)))
+		if seq < 4 {
+			continue
+		}
+		evs, ok := c.since(1, "", seq-3, seq)
+		if want := fmt.Sprintf("%d %d %d", seq-2, seq-1, seq); !ok || seqs(evs) != want {
+			t.Fatalf("after %d: since = %q, %v; want %q, true", seq, seqs(evs), ok, want)
+		}
+		if _, ok := c.since(1, "", seq-4, seq); ok {
+			t.Fatalf("after %d: since(after %d) ok; that message was evicted", seq, seq-4)
+		}
+	}
+}
