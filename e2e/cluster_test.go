@@ -3,6 +3,9 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,6 +94,31 @@ func TestTwoNodesBehaveAsOne(t *testing.T) {
 		}
 	})
 
+	t.Run("a token issued by A publishes through B", func(t *testing.T) {
+		env := client.Envelope{Type: "broadcast", WidgetKey: w.Key, Message: json.RawMessage(`{"message_text":"a's token via b"}`)}
+		if err := b.anon().Publish(ctx, stream, onA.Token(), env); err != nil {
+			t.Fatalf("broadcast on B with a token from A: %v", err)
+		}
+		for name, sub := range map[string]*client.Subscription{"A": onA, "B": onB} {
+			got := nextContent(t, sub)
+			if messageText(got) != "a's token via b" || got.AuthorID != onA.UserID() {
+				t.Errorf("subscriber on %s got %q by %s; want \"a's token via b\" by A's user %s", name, messageText(got), got.AuthorID, onA.UserID())
+			}
+		}
+	})
+
+	t.Run("a request published on B is answered on A's connection", func(t *testing.T) {
+		// B holds no connection of A's user: the request is routed to A.
+		env := client.Envelope{Type: "request", WidgetKey: w.Key, Message: json.RawMessage(`{}`)}
+		if err := b.anon().Publish(ctx, stream, onA.Token(), env); err != nil {
+			t.Fatalf("request on B with a token from A: %v", err)
+		}
+		if got := historyTexts(t, onA); got != "from b,from a,a's token via b" {
+			t.Fatalf("history reply on A's connection %q; want from b,from a,a's token via b", got)
+		}
+		quiet(t, onB, 300*time.Millisecond, "a history reply meant for A's user", ofType("request"))
+	})
+
 	t.Run("viewer counts are global", func(t *testing.T) {
 		watcher := subscribe(t, a.anon(), stream)
 		extra := subscribe(t, b.anon(), stream)
@@ -128,4 +156,188 @@ func TestTwoNodesBehaveAsOne(t *testing.T) {
 			t.Fatalf("subscribe on A after end on B: %v; want 410", err)
 		}
 	})
+}
+
+// TestOneOrderAcrossNodes: publishers on two nodes send at the same time;
+// every subscriber, on either node, sees the broadcasts in one order, the
+// order of the stream's history.
+func TestOneOrderAcrossNodes(t *testing.T) {
+	const perPublisher = 100
+	url := startNATS(t)
+	nodes := map[string]*node{
+		"A": startNode(t, server.Config{NATSURL: url, Node: "node-a"}),
+		"B": startNode(t, server.Config{NATSURL: url, Node: "node-b"}),
+	}
+	stream, w := liveStream(t, nodes["A"].admin())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	// On each node: two publishers (which also receive) and two readers.
+	type member struct {
+		name    string
+		sub     *client.Subscription
+		publish bool
+	}
+	var members []member
+	for _, on := range []string{"A", "B"} {
+		for i := range 4 {
+			members = append(members, member{fmt.Sprintf("%s%d", on, i), subscribe(t, nodes[on].anon(), stream), i < 2})
+		}
+	}
+	var publishers int
+	for _, m := range members {
+		if m.publish {
+			publishers++
+		}
+	}
+	total := publishers * perPublisher
+
+	seen := make([][]string, len(members))
+	readErrs := make([]error, len(members))
+	var readers sync.WaitGroup
+	for i, m := range members {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for len(seen[i]) < total {
+				env, err := m.sub.Next(ctx)
+				if err != nil {
+					readErrs[i] = fmt.Errorf("after %d of %d broadcasts: %w", len(seen[i]), total, err)
+					return
+				}
+				if env.Type == client.TypeBroadcast {
+					seen[i] = append(seen[i], messageText(env))
+				}
+			}
+		}()
+	}
+	pubErrs := make(chan error, publishers)
+	for _, m := range members {
+		if !m.publish {
+			continue
+		}
+		go func() {
+			for i := range perPublisher {
+				if err := m.sub.Broadcast(ctx, w.Key, text(fmt.Sprintf("%s-%d", m.name, i))); err != nil {
+					pubErrs <- fmt.Errorf("publisher %s, message %d: %w", m.name, i, err)
+					return
+				}
+			}
+			pubErrs <- nil
+		}()
+	}
+	for range publishers {
+		if err := <-pubErrs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	readers.Wait()
+
+	late := subscribe(t, nodes["B"].anon(), stream)
+	if err := late.RequestHistory(ctx, w.Key); err != nil {
+		t.Fatal(err)
+	}
+	history := strings.Split(historyTexts(t, late), ",")
+	if len(history) != total {
+		t.Fatalf("history holds %d broadcasts; want %d", len(history), total)
+	}
+	// The publishers really raced: the history alternates between nodes.
+	switches := 0
+	for i := 1; i < len(history); i++ {
+		if history[i][0] != history[i-1][0] {
+			switches++
+		}
+	}
+	if switches < 2 {
+		t.Fatalf("history switches between the nodes' publishers %d times; the publishers did not overlap", switches)
+	}
+	for i, m := range members {
+		if readErrs[i] != nil {
+			t.Fatalf("subscriber %s: %v", m.name, readErrs[i])
+		}
+		for k := range history {
+			if seen[i][k] != history[k] {
+				t.Fatalf("subscriber %s: broadcast %d is %q; the history has %q there (want the history's order everywhere)", m.name, k, seen[i][k], history[k])
+			}
+		}
+	}
+	t.Logf("%d subscribers on 2 nodes saw %d broadcasts from %d concurrent publishers in the history's order (%d switches between nodes)", len(members), total, publishers, switches)
+}
+
+// TestDrainResumesOnAnotherNode: a node is shut down gracefully; its
+// subscriber is told to reconnect, resumes on the other node with its last
+// event id, and gets what was published meanwhile exactly once, as the
+// same user, with no second init.
+func TestDrainResumesOnAnotherNode(t *testing.T) {
+	url := startNATS(t)
+	a := startNode(t, server.Config{NATSURL: url, Node: "node-a"})
+	b := startNode(t, server.Config{NATSURL: url, Node: "node-b"})
+	stream, w := liveStream(t, a.admin())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	moving := subscribe(t, a.anon(), stream)
+	pub := subscribe(t, b.anon(), stream)
+	if err := pub.Broadcast(ctx, w.Key, text("before")); err != nil {
+		t.Fatal(err)
+	}
+	if got := nextContent(t, moving); messageText(got) != "before" {
+		t.Fatalf("got %q; want before", messageText(got))
+	}
+	last, user, token := moving.LastEventID(), moving.UserID(), moving.Token()
+
+	stopped := make(chan struct{})
+	go func() { a.stop(); close(stopped) }()
+	next(t, moving, "reconnect notice", func(e client.Envelope) bool {
+		var m struct{ Event string }
+		return e.Type == "system" && json.Unmarshal(e.Message, &m) == nil && m.Event == "reconnect"
+	})
+	if _, err := moving.Next(ctx); err == nil {
+		t.Fatal("the drained node's stream went on after the reconnect notice; want it closed")
+	}
+	<-stopped
+
+	const missed = 20
+	for i := range missed {
+		if err := pub.Broadcast(ctx, w.Key, text(fmt.Sprint("missed ", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resumed := subscribe(t, b.anon(), stream, client.WithLastEventID(last))
+	first := next(t, resumed, "first event on B", func(client.Envelope) bool { return true })
+	var m struct {
+		Event  string
+		UserID string `json:"user_id"`
+	}
+	_ = json.Unmarshal(first.Message, &m)
+	if first.Type != "system" || m.Event != "resumed" || m.UserID != user {
+		t.Fatalf("first event on B %s %s; want system resumed as user %s (no init)", first.Type, first.Message, user)
+	}
+	// The token from A still publishes, through B; its message comes after
+	// the replay, so reading up to it shows any duplicate or gap.
+	env := client.Envelope{Type: "broadcast", WidgetKey: w.Key, Message: json.RawMessage(`{"message_text":"back"}`)}
+	if err := b.anon().Publish(ctx, stream, token, env); err != nil {
+		t.Fatalf("publish on B with the token from A: %v", err)
+	}
+	var got []string
+	for len(got) < missed+1 {
+		e := next(t, resumed, "replay and live broadcast", func(e client.Envelope) bool {
+			if e.Type == client.TypeInit {
+				t.Fatal("resume on B sent a second init")
+			}
+			return e.Type == client.TypeBroadcast
+		})
+		got = append(got, messageText(e))
+		if len(got) == missed+1 && e.AuthorID != user {
+			t.Fatalf("author of the last broadcast %s; want the resumed user %s", e.AuthorID, user)
+		}
+	}
+	var want []string
+	for i := range missed {
+		want = append(want, fmt.Sprint("missed ", i))
+	}
+	want = append(want, "back")
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("resumed on B got %q; want %q", got, want)
+	}
 }

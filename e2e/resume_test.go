@@ -25,6 +25,10 @@ type follower struct {
 	lastID   string // last event id seen
 	lostNote int
 	content  []client.Envelope
+	// connected, if set, is closed once the first resumed subscription is
+	// open: the server has joined it, so anything published from then on
+	// reaches it live, after its replay and any loss notice.
+	connected chan struct{}
 }
 
 // followAll starts n followers of stream through base: each subscribes
@@ -136,13 +140,14 @@ func testResumeAfterConnectionCut(t *testing.T, cfg server.Config) {
 	if ferr != nil {
 		t.Fatal(ferr)
 	}
-	go func() {
-		for i := 0; i < 5; i++ {
-			time.Sleep(60 * time.Millisecond)
-			proxy.cut()
-		}
-	}()
+	// Cut the target's connection five times while the publisher is
+	// sending, the last one well before the end so it resumes into live
+	// traffic.
+	cuts := 0
 	for i := 0; i < broadcasts; i++ {
+		if i%50 == 25 {
+			cuts += proxy.cut()
+		}
 		if err := pub.Broadcast(ctx, w.Key, map[string]int{"n": i}); err != nil {
 			t.Fatal(err)
 		}
@@ -161,8 +166,10 @@ func testResumeAfterConnectionCut(t *testing.T, cfg server.Config) {
 	if f.inits != 1 {
 		t.Errorf("%d init events; want exactly 1 (none on resume)", f.inits)
 	}
-	if f.resumes == 0 {
-		t.Errorf("the connection was never cut; the test proved nothing")
+	// One resume follows the test's own close; every cut of an open
+	// stream adds one.
+	if cuts == 0 || f.resumes < 2 {
+		t.Fatalf("%d connections cut, %d resumes; want the stream cut while the publisher was sending", cuts, f.resumes)
 	}
 	// The original token still publishes, as the same user.
 	err := n.anon().Publish(ctx, stream, f.token, client.Envelope{Type: "broadcast", WidgetKey: w.Key, Message: json.RawMessage(`{"n":-1}`)})
@@ -173,7 +180,7 @@ func testResumeAfterConnectionCut(t *testing.T, cfg server.Config) {
 	if got.AuthorID != f.userID {
 		t.Fatalf("author %q; want the resumed user %q", got.AuthorID, f.userID)
 	}
-	t.Logf("%d reconnects, %d messages exactly once", f.resumes, len(f.content))
+	t.Logf("%d connections cut, %d resumes, %d messages exactly once", cuts, f.resumes, len(f.content))
 }
 
 // resumeFrom is follow starting from a known event id.
@@ -189,6 +196,10 @@ func (f *follower) resumeFrom(ctx context.Context, last string, want int) error 
 			continue
 		}
 		f.resumes++
+		if f.connected != nil {
+			close(f.connected)
+			f.connected = nil
+		}
 		for len(f.content) < want {
 			env, err := sub.Next(ctx)
 			if err != nil {
@@ -236,7 +247,7 @@ func testRecoveryStorm(t *testing.T, cfg server.Config) {
 	n := startNode(t, cfg)
 	stream, w := liveStream(t, n.admin())
 	proxy := newCutter(t, n.URL)
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 240*time.Second)
 	defer cancel()
 
 	wait := followAll(ctx, proxy.URL, stream, subscribers, messages)
@@ -263,6 +274,9 @@ func testRecoveryStorm(t *testing.T, cfg server.Config) {
 	followers, errs := wait()
 	close(stopCuts)
 	cuts := <-cutsDone
+	if cuts == 0 {
+		t.Fatalf("no connection was cut while %d broadcasts were published; the test proved nothing", messages)
+	}
 	for i, f := range followers {
 		if errs[i] != nil {
 			t.Fatalf("subscriber %d: %v", i, errs[i])
@@ -279,7 +293,8 @@ func TestGapBeyondRetentionIsSignalled(t *testing.T) {
 	// The gap must be read from the engine: no in-memory buffer.
 	n := startNode(t, server.Config{HistoryMaxMsgs: 5, ResumeBuffer: -1})
 	stream, w := liveStream(t, n.admin())
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	pub := subscribe(t, n.anon(), stream)
 	reader := subscribe(t, n.anon(), stream)
 	send := func(from, to int) {
@@ -296,16 +311,37 @@ func TestGapBeyondRetentionIsSignalled(t *testing.T) {
 
 	t.Run("within retention: no notice", func(t *testing.T) {
 		send(1, 4)
-		f := &follower{c: n.anon(), stream: stream, userID: reader.UserID()}
-		if err := f.resumeFrom(ctx, last, 3); err != nil {
+		// A loss notice would follow the replay (#1-#3); #4, published
+		// once the resume is joined, comes after it. Reading up to #4
+		// therefore reads any notice sent.
+		f := &follower{c: n.anon(), stream: stream, userID: reader.UserID(), connected: make(chan struct{})}
+		done := make(chan error, 1)
+		connected := f.connected
+		go func() { done <- f.resumeFrom(ctx, last, 4) }()
+		select {
+		case <-connected:
+		case err := <-done:
+			t.Fatalf("resume ended before it connected: %v", err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("resume did not connect within 10s")
+		}
+		send(4, 5)
+		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
 		if f.lostNote != 0 {
 			t.Fatalf("loss notice although nothing was trimmed")
 		}
+		var got []string
+		for _, e := range f.content {
+			got = append(got, messageN(e))
+		}
+		if fmt.Sprint(got) != "[#1 #2 #3 #4]" {
+			t.Fatalf("resumed reader got %v; want [#1 #2 #3 #4]", got)
+		}
 	})
-	t.Run("beyond retention: loss notice, then what is left", func(t *testing.T) {
-		send(4, 20)
+	t.Run("beyond retention: what is left, then the loss notice", func(t *testing.T) {
+		send(5, 20)
 		sub := subscribe(t, n.anon(), stream, client.WithLastEventID(last))
 		var events []string
 		for len(events) < 7 {
@@ -460,19 +496,31 @@ func TestResumeLongGap(t *testing.T) {
 				}
 			}
 			done := make(chan error, 1)
+			f.connected = make(chan struct{})
+			connected := f.connected
 			go func() { done <- f.resumeFrom(ctx, last, broadcasts+privates+1) }()
-			// One more, live, while (or after) the replay is written.
+			// One more, live, while (or after) the replay is written. It is
+			// published once the resume is joined, so it arrives after the
+			// replay and after any loss notice: reading up to it reads the
+			// notice if one is (wrongly) sent.
+			select {
+			case <-connected:
+			case err := <-done:
+				t.Fatalf("resume ended before it connected: %v", err)
+			case <-ctx.Done():
+				t.Fatal("resume did not connect")
+			}
 			if err := pub.Broadcast(ctx, w.Key, map[string]int{"n": broadcasts}); err != nil {
 				t.Fatal(err)
 			}
 			if err := <-done; err != nil {
 				t.Fatal(err)
 			}
-			checkExactlyOnce(t, "returning subscriber", f.content, client.TypeBroadcast, broadcasts+1)
-			checkExactlyOnce(t, "returning subscriber", f.content, client.TypePrivate, privates)
 			if f.lostNote != 0 {
 				t.Errorf("%d loss notices; nothing was trimmed", f.lostNote)
 			}
+			checkExactlyOnce(t, "returning subscriber", f.content, client.TypeBroadcast, broadcasts+1)
+			checkExactlyOnce(t, "returning subscriber", f.content, client.TypePrivate, privates)
 		})
 	}
 }

@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -14,7 +16,7 @@ import (
 )
 
 // stuckReader opens a subscription over raw TCP with a tiny receive buffer
-// and never reads from it.
+// and does not read from it until the test reads what is in it.
 func stuckReader(t *testing.T, base string, stream int64) net.Conn {
 	t.Helper()
 	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
@@ -34,16 +36,37 @@ func stuckReader(t *testing.T, base string, stream int64) net.Conn {
 	return conn
 }
 
+// readToEOF reads conn until the server closes it, and returns the data
+// events (the JSON after "data: ") in the order they came.
+func readToEOF(t *testing.T, conn net.Conn, within time.Duration) []string {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(within))
+	all, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatalf("reading the stuck subscriber's socket: %v (after %d bytes); want the server to close it", err, len(all))
+	}
+	var events []string
+	for _, line := range strings.Split(string(all), "\n") {
+		if data, ok := strings.CutPrefix(line, "data: "); ok {
+			events = append(events, data)
+		}
+	}
+	return events
+}
+
 func TestSlowConsumerIsCutOffOthersComplete(t *testing.T) {
 	const others, messages = 1000, 200
 	const queueEvents, queueBytes = 64, 256 << 10
-	n := startNode(t, server.Config{QueueSize: queueEvents, QueueBytes: queueBytes, WriteTimeout: 2 * time.Second})
+	// The write timeout outlasts the test: the stuck reader is cut off
+	// because its queue overflows, not because a write timed out, and its
+	// connection stays open until it reads again.
+	n := startNode(t, server.Config{QueueSize: queueEvents, QueueBytes: queueBytes, WriteTimeout: 5 * time.Minute})
 	stream, w := liveStream(t, n.admin())
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 	hub := n.srv.Channel().Hub()
 
-	stuckReader(t, n.URL, stream)
+	stuck := stuckReader(t, n.URL, stream)
 	wait := followAll(ctx, n.URL, stream, others, messages)
 
 	// The publisher's token outlives its subscription, which it closes so
@@ -52,6 +75,7 @@ func TestSlowConsumerIsCutOffOthersComplete(t *testing.T) {
 	pub.Close()
 	payload := strings.Repeat("x", 2000)
 	maxBytes := 0
+	from := hub.TailSeq()
 	for i := 0; i < messages; i++ {
 		msg := fmt.Sprintf(`{"n":%d,"pad":%q}`, i, payload)
 		if err := n.anon().Publish(ctx, stream, pub.Token(), client.Envelope{Type: "broadcast", WidgetKey: w.Key, Message: []byte(msg)}); err != nil {
@@ -60,6 +84,29 @@ func TestSlowConsumerIsCutOffOthersComplete(t *testing.T) {
 		_, b := hub.QueueStats()
 		maxBytes = max(maxBytes, b)
 		time.Sleep(5 * time.Millisecond) // sustained, not a single burst
+	}
+	// Once the hub has handed every broadcast on, the stuck reader's queue
+	// has overflowed: 200 events of 2 KB exceed both its bounds and its
+	// socket buffers. It then reads what reached its socket: the server's
+	// last words to it must say it was cut off as too slow.
+	for hub.TailSeq() < from+messages {
+		if ctx.Err() != nil {
+			t.Fatalf("the hub got %d of %d broadcasts", hub.TailSeq()-from, messages)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	events := readToEOF(t, stuck, 30*time.Second)
+	if len(events) == 0 {
+		t.Fatal("the stuck subscriber received nothing")
+	}
+	var notice struct {
+		Type    string
+		Message struct{ Event, Reason string }
+	}
+	lastEvent := events[len(events)-1]
+	if err := json.Unmarshal([]byte(lastEvent), &notice); err != nil || notice.Type != "system" ||
+		notice.Message.Event != "disconnected" || !strings.HasPrefix(notice.Message.Reason, "slow consumer") {
+		t.Fatalf("the stuck subscriber's last event before EOF is %.200s; want a system disconnected notice with the slow-consumer reason", lastEvent)
 	}
 	followers, errs := wait()
 	resumed := 0
@@ -84,6 +131,6 @@ func TestSlowConsumerIsCutOffOthersComplete(t *testing.T) {
 	if got := n.srv.Channel().Stats().SlowDisconnects; got < 1 {
 		t.Fatalf("SlowDisconnects = %d; want the stuck reader cut off as too slow", got)
 	}
-	t.Logf("%d readers got all %d messages; stuck reader cut off; largest queue %d bytes (bound %d); %d reader reconnects",
-		others, messages, maxBytes, queueBytes, resumed)
+	t.Logf("%d readers got all %d messages; stuck reader cut off after %d events, told %q; largest queue %d bytes (bound %d); %d reader reconnects",
+		others, messages, len(events)-1, notice.Message.Reason, maxBytes, queueBytes, resumed)
 }
