@@ -81,7 +81,8 @@ func (r *runner) sample(ctx context.Context, withVars bool) serverState {
 }
 
 func (r *runner) run(ctx context.Context, progress io.Writer) (*Result, error) {
-	res := &Result{Scenario: r.cfg.Scenario, Streams: r.cfg.Streams, PayloadBytes: r.cfg.Payload, RateTarget: r.cfg.Rate}
+	res := &Result{Scenario: r.cfg.Scenario, Streams: r.cfg.Streams, PayloadBytes: r.cfg.Payload, RateTarget: r.cfg.Rate,
+		OrderChecked: !r.cfg.MaxPublish || r.cfg.Concurrency == 1}
 	before := r.sample(ctx, true)
 	defer func() {
 		for _, s := range r.shards {
