@@ -25,7 +25,8 @@ func NewCache[T any]() *Cache[T] {
 }
 
 // OnChange registers fn to be called (from the watch goroutine) after each
-// change. old or cur is nil for creations and deletions. Register before Run.
+// change, before the change's revision counts as applied (WaitRevision).
+// old or cur is nil for creations and deletions. Register before Run.
 func (c *Cache[T]) OnChange(fn func(key string, old, cur *T)) {
 	c.onChange = append(c.onChange, fn)
 }
@@ -85,15 +86,20 @@ func (c *Cache[T]) apply(e Entry) {
 	} else {
 		delete(c.items, e.Key)
 	}
+	c.mu.Unlock()
+	for _, fn := range c.onChange {
+		fn(e.Key, old, cur)
+	}
+	// The revision is published only now, after the callbacks: whoever
+	// waits for it (WaitRevision, Settle) must find the indexes they keep
+	// (a widget's key, say) up to date too.
+	c.mu.Lock()
 	if e.Revision > c.revision {
 		c.revision = e.Revision
 	}
 	close(c.changed)
 	c.changed = make(chan struct{})
 	c.mu.Unlock()
-	for _, fn := range c.onChange {
-		fn(e.Key, old, cur)
-	}
 }
 
 // Get returns the cached record for key.

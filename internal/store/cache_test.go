@@ -150,3 +150,42 @@ func TestCreateAndUpdateAreCompareAndSwap(t *testing.T) {
 		t.Fatalf("Get(missing): %v; want ErrNotFound", err)
 	}
 }
+
+// Whoever waits for a revision finds what the change callbacks keep (an
+// index of widget keys, say) already updated: a slow callback delays the
+// revision, never the other way round.
+func TestRevisionCountsAfterCallbacks(t *testing.T) {
+	b := openBucket(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := store.NewCache[rec]()
+	var mu sync.Mutex
+	indexed := map[string]int{}
+	c.OnChange(func(key string, _, cur *rec) {
+		time.Sleep(20 * time.Millisecond) // a callback that takes its time
+		mu.Lock()
+		defer mu.Unlock()
+		if cur != nil {
+			indexed[key] = cur.N
+		}
+	})
+	if err := c.Run(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; n <= 5; n++ {
+		v, _ := json.Marshal(rec{n})
+		rev, err := b.Put(ctx, "k", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WaitRevision(ctx, rev); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		got := indexed["k"]
+		mu.Unlock()
+		if got != n {
+			t.Fatalf("after WaitRevision(%d) the callback's index holds %d; want %d", rev, got, n)
+		}
+	}
+}
