@@ -119,15 +119,20 @@ func (h *Hub) Advance(seq uint64) {
 	h.mu.RUnlock()
 }
 
+// room returns stream's room, or nil when it has no local subscriber.
+func (h *Hub) room(stream int64) *room {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.rooms[stream]
+}
+
 // TailSeq is the last engine sequence the hub has seen.
 func (h *Hub) TailSeq() uint64 { return h.tailSeq.Load() }
 
 // Notify sends an id-less event (a system notice) to every local subscriber
 // of stream, or only to toUser's connections.
 func (h *Hub) Notify(stream int64, toUser string, ev *Event) {
-	h.mu.RLock()
-	r := h.rooms[stream]
-	h.mu.RUnlock()
+	r := h.room(stream)
 	if r == nil {
 		return
 	}
@@ -148,9 +153,7 @@ func (h *Hub) Notify(stream int64, toUser string, ev *Event) {
 // holds every stored broadcast up to covered, including some the tail may
 // not have delivered yet: those are then not delivered live as well.
 func (h *Hub) Reply(stream int64, toUser string, ev *Event, covered uint64) {
-	h.mu.RLock()
-	r := h.rooms[stream]
-	h.mu.RUnlock()
+	r := h.room(stream)
 	if r == nil {
 		return
 	}
@@ -165,9 +168,7 @@ func (h *Hub) Reply(stream int64, toUser string, ev *Event, covered uint64) {
 
 // HasUser reports whether toUser has a connection to stream on this node.
 func (h *Hub) HasUser(stream int64, user string) bool {
-	h.mu.RLock()
-	r := h.rooms[stream]
-	h.mu.RUnlock()
+	r := h.room(stream)
 	if r == nil {
 		return false
 	}
@@ -178,9 +179,7 @@ func (h *Hub) HasUser(stream int64, user string) bool {
 
 // Local is the number of subscribers of stream on this node.
 func (h *Hub) Local(stream int64) int {
-	h.mu.RLock()
-	r := h.rooms[stream]
-	h.mu.RUnlock()
+	r := h.room(stream)
 	if r == nil {
 		return 0
 	}
@@ -204,9 +203,7 @@ func (h *Hub) Streams() map[int64]int {
 
 // CloseStream closes every local subscriber of stream after ev.
 func (h *Hub) CloseStream(stream int64, reason string, ev *Event) {
-	h.mu.RLock()
-	r := h.rooms[stream]
-	h.mu.RUnlock()
+	r := h.room(stream)
 	if r == nil {
 		return
 	}
