@@ -28,7 +28,7 @@ func (s *Service) resume(streamID int64, user string, seq uint64) (*Session, err
 	sub.Replay(hub.NewNotice(envelope.System(streamID, user, map[string]any{
 		"event": "resumed", "user_id": user, "token": renew,
 	}).Encode()))
-	sess := &Session{Sub: sub, Resumed: true}
+	sess := &Session{Sub: sub}
 	if evs, ok := s.recent.since(streamID, user, seq, upTo); ok {
 		sub.Replay(evs...)
 		sub.Release()

@@ -15,8 +15,7 @@ import (
 
 // Session is one subscriber connection. Its events are read from Sub.
 type Session struct {
-	Sub     *hub.Subscriber
-	Resumed bool
+	Sub *hub.Subscriber
 	// replay, when set, still has to read missed messages from the engine;
 	// cancel stops it.
 	replay func()
