@@ -183,7 +183,9 @@ func TestWebhookClusterTakesOver(t *testing.T) {
 		status(http.StatusOK)(w, n, c)
 	})
 	url := startNATS(t)
-	hooks := server.WebhookConfig{AllowPrivate: true, Backoff: 100 * time.Millisecond, Attempts: 100}
+	// Retries keep coming every 200 ms at most, however long the jobs
+	// failed before node A goes: B's results are due within a second.
+	hooks := server.WebhookConfig{AllowPrivate: true, Backoff: 100 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, Attempts: 1000}
 	a := startNode(t, server.Config{NATSURL: url, Node: "node-a", Webhooks: hooks})
 	b := startNode(t, server.Config{NATSURL: url, Node: "node-b", Webhooks: hooks})
 	stream, _ := liveStream(t, a.admin())

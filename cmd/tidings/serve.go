@@ -104,6 +104,7 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 		{"webhook-attempts", cfg.Webhooks.Attempts > 0, "positive"},
 		{"webhook-timeout", cfg.Webhooks.Timeout > 0, "positive"},
 		{"webhook-backoff", cfg.Webhooks.Backoff > 0, "positive"},
+		{"webhook-max-backoff", cfg.Webhooks.MaxBackoff > 0, "positive"},
 		{"webhook-rate", cfg.Webhooks.Rate > 0, "positive"}, // false for NaN too
 		{"webhook-concurrency", cfg.Webhooks.Concurrency > 0, "positive"},
 		{"write-pace", !math.IsNaN(cfg.WritePace), "a number"},

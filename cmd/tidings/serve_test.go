@@ -21,7 +21,7 @@ func defaultConfig() server.Config {
 		Replicas: 1, HistoryMaxMsgs: 1000, HistoryMaxAge: 7 * 24 * time.Hour,
 		MaxBody: 64 << 10, Heartbeat: 15 * time.Second, QueueSize: 4096, QueueBytes: 4 << 20, ResumeBuffer: 256,
 		ShutdownTimeout: 10 * time.Second, WritePace: 4, WriteMaxDelay: 100 * time.Millisecond,
-		Webhooks: server.WebhookConfig{Attempts: 5, Timeout: 10 * time.Second, Backoff: time.Second, Rate: 10, Concurrency: 32},
+		Webhooks: server.WebhookConfig{Attempts: 5, Timeout: 10 * time.Second, Backoff: time.Second, MaxBackoff: 10 * time.Minute, Rate: 10, Concurrency: 32},
 	}
 }
 
@@ -139,6 +139,7 @@ func TestParseServeErrors(t *testing.T) {
 		{"webhook-timeout", []string{"--webhook-timeout", "0s"}, nil, `serve: --webhook-timeout (TIDINGS_WEBHOOK_TIMEOUT) must be positive, not 0s`},
 		{"webhook-attempts", []string{"--webhook-attempts", "0"}, nil, `serve: --webhook-attempts (TIDINGS_WEBHOOK_ATTEMPTS) must be positive, not 0`},
 		{"webhook-backoff", []string{"--webhook-backoff", "-5ms"}, nil, `serve: --webhook-backoff (TIDINGS_WEBHOOK_BACKOFF) must be positive, not -5ms`},
+		{"webhook-max-backoff", []string{"--webhook-max-backoff", "0s"}, nil, `serve: --webhook-max-backoff (TIDINGS_WEBHOOK_MAX_BACKOFF) must be positive, not 0s`},
 		{"webhook-rate", []string{"--webhook-rate", "0"}, nil, `serve: --webhook-rate (TIDINGS_WEBHOOK_RATE) must be positive, not 0`},
 		{"webhook-rate NaN", []string{"--webhook-rate", "NaN"}, nil, `serve: --webhook-rate (TIDINGS_WEBHOOK_RATE) must be positive, not NaN`},
 		{"webhook-concurrency", []string{"--webhook-concurrency", "-2"}, nil, `serve: --webhook-concurrency (TIDINGS_WEBHOOK_CONCURRENCY) must be positive, not -2`},

@@ -20,6 +20,7 @@ func webhookFlags(fs *flag.FlagSet, c *server.WebhookConfig) {
 	fs.IntVar(&c.Attempts, "webhook-attempts", 5, "calls per webhook delivery before it is given up (env TIDINGS_WEBHOOK_ATTEMPTS)")
 	fs.DurationVar(&c.Timeout, "webhook-timeout", 10*time.Second, "bound on one webhook call, redirects and answer included (env TIDINGS_WEBHOOK_TIMEOUT)")
 	fs.DurationVar(&c.Backoff, "webhook-backoff", time.Second, "wait after a failed webhook attempt, doubling each time (env TIDINGS_WEBHOOK_BACKOFF)")
+	fs.DurationVar(&c.MaxBackoff, "webhook-max-backoff", 10*time.Minute, "longest wait between webhook attempts (env TIDINGS_WEBHOOK_MAX_BACKOFF)")
 	fs.Float64Var(&c.Rate, "webhook-rate", 10, "webhook publishes per widget per second (env TIDINGS_WEBHOOK_RATE)")
 	fs.IntVar(&c.Concurrency, "webhook-concurrency", 32, "webhook calls in flight on this node (env TIDINGS_WEBHOOK_CONCURRENCY)")
 }

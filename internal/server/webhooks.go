@@ -24,6 +24,7 @@ type WebhookConfig struct {
 	Attempts    int           // calls per delivery before it is given up (5)
 	Timeout     time.Duration // bound on one call (10s)
 	Backoff     time.Duration // first wait between attempts, doubling (1s)
+	MaxBackoff  time.Duration // longest wait between attempts (10m)
 	Rate        float64       // webhook publishes per widget per second (10)
 	Concurrency int           // calls in flight on this node (32)
 }
@@ -47,7 +48,7 @@ func (s *Server) buildWebhooks(ctx context.Context) error {
 	s.webhooks = webhooks.New(webhooks.Config{
 		Queue: q, Widgets: s.widgets, Results: resultsVia{s}, Logger: s.log,
 		AllowPrivate: c.AllowPrivate, AllowHTTP: c.AllowHTTP, AllowAddrs: allow,
-		Attempts: c.Attempts, Timeout: c.Timeout, Backoff: c.Backoff, Rate: c.Rate, Concurrency: c.Concurrency,
+		Attempts: c.Attempts, Timeout: c.Timeout, Backoff: c.Backoff, MaxBackoff: c.MaxBackoff, Rate: c.Rate, Concurrency: c.Concurrency,
 	})
 	return nil
 }
