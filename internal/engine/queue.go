@@ -147,18 +147,24 @@ func (q *queue) Consume(ctx context.Context, prefetch int, fn func(store.Job)) e
 	}
 	go func() {
 		<-ctx.Done()
-		it.Stop() // buffered items come back after their ack wait
+		// Stop pulling; the items already fetched come out of Next below
+		// and are handed back at once, so that another node takes them now
+		// rather than after their ack wait.
+		it.Drain()
 	}()
 	go func() {
 		for {
-			m, err := it.Next(jetstream.NextContext(ctx))
+			m, err := it.Next()
 			switch {
-			case ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed):
+			case errors.Is(err, jetstream.ErrMsgIteratorClosed):
 				return
 			case err != nil:
 				// Missed heartbeats and the like: the iterator
 				// recovers on its own.
 				q.e.log.Warn("engine: queue consume", "queue", q.cfg.Name, "err", err)
+				continue
+			case ctx.Err() != nil:
+				_ = m.Nak()
 				continue
 			}
 			fn(job{m})

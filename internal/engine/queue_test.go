@@ -176,3 +176,45 @@ func TestQueueFullAndDeadLetters(t *testing.T) {
 		t.Fatal("Enqueue accepted an id that is not subject-safe")
 	}
 }
+
+// A consumer that stops hands back the items it had fetched but not yet
+// started, so another consumer (another node) gets them at once, not after
+// their ack wait.
+func TestQueueHandsBackPrefetchedOnStop(t *testing.T) {
+	e := openTestEngine(t, t.TempDir())
+	defer e.Close()
+	ctx := context.Background()
+	q, err := e.Queue(ctx, QueueConfig{Name: "HANDBACK", Subject: "thb", AckWait: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		if err := q.Enqueue(ctx, fmt.Sprintf("h%d", i), []byte{byte('0' + i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Consumer A takes the first item and sits on it: the rest wait in its
+	// prefetch buffer.
+	actx, stopA := context.WithCancel(ctx)
+	started, release := make(chan string, 4), make(chan struct{})
+	if err := q.Consume(actx, 4, func(j store.Job) {
+		started <- string(j.Data())
+		<-release
+	}); err != nil {
+		t.Fatal(err)
+	}
+	first := <-started
+	stopA()
+	close(release)
+
+	got, stopB := consumeInto(t, q)
+	defer stopB()
+	seen := map[string]bool{first: true}
+	for len(seen) < 4 {
+		d := await(t, got, 10*time.Second) // the ack wait is a minute
+		if !seen[d.data] {
+			seen[d.data] = true
+			_ = d.job.Ack()
+		}
+	}
+}
